@@ -1,0 +1,399 @@
+//! One task per connection: read → zmtp-core → write, plus timers.
+//!
+//! The driver is a hand-written poll loop rather than a `select!`, so that one wake-up does all
+//! the work that is ready: it decodes everything a read returned, moves a batch of queued
+//! messages into the connection, and writes everything the connection produced with one
+//! vectored write. Backpressure is structural: it stops reading while the peer's receive queue
+//! is full, and stops taking messages while too many encoded bytes wait for the socket.
+
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::AsyncWrite;
+use tokio::time::{Instant, Sleep};
+use tokio_util::sync::WaitForCancellationFutureOwned;
+use zmtp_core::{Connection, ConnectionError, Event, Message};
+
+use crate::endpoint::Endpoint;
+use crate::monitor::{DisconnectReason, MonitorEvent};
+use crate::socket::core::Shared;
+use crate::socket::peers::{PeerId, SubscriptionCommand};
+use crate::transport::{ReadHalf, Stream, WriteHalf};
+
+/// Encoded bytes allowed to wait for the socket before we stop taking messages from the queue.
+const OUTBOX_HIGH_WATER: usize = 256 * 1024;
+/// Messages moved from the peer's queue into the connection per lock.
+const BATCH: usize = 256;
+/// Chunks handed to one vectored write.
+const IOV_MAX: usize = 64;
+/// Read buffer growth step; also the minimum free space before a read.
+const READ_CHUNK: usize = 64 * 1024;
+/// Most space reserved at once for a large frame still arriving.
+const READ_RESERVE_MAX: usize = 1024 * 1024;
+/// Loop rounds before yielding to other tasks.
+const ROUNDS_BEFORE_YIELD: usize = 32;
+
+/// How a connection ended.
+#[derive(Debug)]
+pub(crate) struct DriveOutcome {
+    pub(crate) reason: DisconnectReason,
+    pub(crate) handshake_done: bool,
+}
+
+pub(crate) struct Driver {
+    shared: Arc<Shared>,
+    endpoint: Endpoint,
+    /// The pipe this connection feeds: the `connect`ed endpoint's from the start, an accepted
+    /// connection's once its handshake completes.
+    pipe: Option<PeerId>,
+    attached: bool,
+    conn: Connection,
+    reader: ReadHalf,
+    writer: WriteHalf,
+    read_buf: BytesMut,
+    writing: VecDeque<Bytes>,
+    /// A received message waiting for room in the peer's receive queue.
+    held: Option<Message>,
+    timer: Pin<Box<Sleep>>,
+    timer_at: Option<Instant>,
+    stop: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// Set once the socket or endpoint is closing: the linger deadline (`None`: for ever).
+    closing: Option<Option<Instant>>,
+    batch: Vec<Message>,
+    commands: Vec<SubscriptionCommand>,
+    ended: Option<DisconnectReason>,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        endpoint: Endpoint,
+        pipe: Option<PeerId>,
+        stream: Stream,
+        stop: tokio_util::sync::CancellationToken,
+    ) -> Result<Driver, crate::error::Error> {
+        let config = shared.options.connection_config(shared.socket_type);
+        let conn =
+            Connection::new(config, Instant::now().into_std()).map_err(crate::Error::Config)?;
+        let (reader, writer) = stream.into_split();
+        Ok(Driver {
+            shared,
+            endpoint,
+            pipe,
+            attached: false,
+            conn,
+            reader,
+            writer,
+            read_buf: BytesMut::with_capacity(READ_CHUNK),
+            writing: VecDeque::new(),
+            held: None,
+            timer: Box::pin(tokio::time::sleep_until(Instant::now())),
+            timer_at: None,
+            stop: Box::pin(stop.cancelled_owned()),
+            closing: None,
+            batch: Vec::with_capacity(BATCH),
+            commands: Vec::new(),
+            ended: None,
+        })
+    }
+
+    /// Runs the connection to its end.
+    pub(crate) async fn run(mut self) -> DriveOutcome {
+        let outcome = poll_fn(|cx| self.poll_drive(cx)).await;
+        if self.attached {
+            if let Some(id) = self.pipe {
+                self.shared.table().detach(id);
+            }
+        }
+        let event = if outcome.handshake_done {
+            MonitorEvent::Disconnected {
+                endpoint: self.endpoint.clone(),
+                reason: outcome.reason.clone(),
+            }
+        } else {
+            MonitorEvent::HandshakeFailed {
+                endpoint: self.endpoint.clone(),
+                reason: outcome.reason.clone(),
+            }
+        };
+        match &outcome.reason {
+            DisconnectReason::Closed => {
+                tracing::debug!(endpoint = %self.endpoint, "connection closed")
+            }
+            reason => tracing::info!(endpoint = %self.endpoint, %reason, "connection dropped"),
+        }
+        self.shared.monitor.emit(event);
+        let _ = poll_fn(|cx| Pin::new(&mut self.writer).poll_shutdown(cx)).await;
+        outcome
+    }
+
+    fn poll_drive(&mut self, cx: &mut Context<'_>) -> Poll<DriveOutcome> {
+        for _ in 0..ROUNDS_BEFORE_YIELD {
+            if self.closing.is_none() && self.stop.as_mut().poll(cx).is_ready() {
+                self.begin_close();
+            }
+            let mut progress = self.dispatch_events(cx);
+            if let Some(outcome) = self.finished(cx) {
+                return Poll::Ready(outcome);
+            }
+            progress |= self.pull_outbound(cx);
+            match self.poll_write(cx) {
+                Ok(p) => progress |= p,
+                Err(e) => return Poll::Ready(self.io_failed(e)),
+            }
+            match self.poll_read(cx) {
+                Ok(p) => progress |= p,
+                Err(e) => return Poll::Ready(self.io_failed(e)),
+            }
+            progress |= self.poll_timer(cx);
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    fn now() -> std::time::Instant {
+        Instant::now().into_std()
+    }
+
+    fn io_failed(&mut self, e: io::Error) -> DriveOutcome {
+        DriveOutcome {
+            reason: DisconnectReason::Io(e.kind()),
+            handshake_done: self.attached,
+        }
+    }
+
+    /// The socket or this endpoint is closing.
+    fn begin_close(&mut self) {
+        let deadline = if self.shared.table().is_closed() {
+            self.shared
+                .options
+                .linger
+                .map(|linger| Instant::now() + linger)
+        } else {
+            // An endpoint being disconnected or unbound has nothing left to deliver.
+            Some(Instant::now())
+        };
+        self.closing = Some(deadline);
+    }
+
+    /// Moves connection events into the peer table. Returns whether anything happened.
+    fn dispatch_events(&mut self, cx: &Context<'_>) -> bool {
+        let mut progress = false;
+        loop {
+            if let Some(message) = self.held.take() {
+                if !self.deliver(message, cx) {
+                    return progress;
+                }
+                progress = true;
+            }
+            let Some(event) = self.conn.poll_event() else {
+                return progress;
+            };
+            progress = true;
+            match event {
+                Event::Message(message) => self.held = Some(message),
+                Event::Ready(info) => {
+                    let peer = info.socket_type;
+                    let (id, topics) = self.shared.table().attach(self.pipe, &self.endpoint, info);
+                    self.pipe = Some(id);
+                    self.attached = true;
+                    for topic in topics {
+                        let _ = self.conn.subscribe(&topic);
+                    }
+                    self.shared.monitor.emit(MonitorEvent::HandshakeSucceeded {
+                        endpoint: self.endpoint.clone(),
+                        peer,
+                    });
+                }
+                Event::Subscribe(topic) => {
+                    if let Some(id) = self.pipe.filter(|_| self.attached) {
+                        self.shared.table().peer_subscribe(id, topic);
+                    }
+                }
+                Event::Cancel(topic) => {
+                    if let Some(id) = self.pipe.filter(|_| self.attached) {
+                        self.shared.table().peer_cancel(id, &topic);
+                    }
+                }
+                Event::Closed(error) => self.ended = Some(closed_reason(error)),
+            }
+        }
+    }
+
+    /// Hands a message to the application; false (and the driver registered) when full.
+    fn deliver(&mut self, message: Message, cx: &Context<'_>) -> bool {
+        let Some(id) = self.pipe.filter(|_| self.attached) else {
+            return true;
+        };
+        let mut table = self.shared.table();
+        if !crate::socket::accepts_inbound(self.shared.socket_type, &table, &message) {
+            return true;
+        }
+        if !table.inbound_has_room(id, cx) {
+            drop(table);
+            self.held = Some(message);
+            return false;
+        }
+        table.deliver(id, message);
+        true
+    }
+
+    fn finished(&mut self, cx: &mut Context<'_>) -> Option<DriveOutcome> {
+        if let Some(reason) = self.ended.clone() {
+            // Give queued output (an ERROR, a PONG) one chance to leave, then go.
+            let _ = self.poll_write(cx);
+            return Some(DriveOutcome {
+                reason,
+                handshake_done: self.attached,
+            });
+        }
+        let deadline = self.closing?;
+        let expired = deadline.is_some_and(|d| d <= Instant::now());
+        // Only a pipe with queued messages is worth lingering for; an accepted connection that
+        // has not finished its handshake has none.
+        let work_left = match self.pipe {
+            None => false,
+            Some(id) => {
+                !self.writing.is_empty()
+                    || self.conn.pending_transmit() > 0
+                    || !self.shared.table().outbound_is_empty(id)
+            }
+        };
+        if expired || !work_left {
+            self.conn.close(None);
+            while self.conn.poll_event().is_some() {}
+            return Some(DriveOutcome {
+                reason: DisconnectReason::Closed,
+                handshake_done: self.attached,
+            });
+        }
+        None
+    }
+
+    /// Moves queued messages into the connection while the encoded backlog is small.
+    fn pull_outbound(&mut self, cx: &Context<'_>) -> bool {
+        let Some(id) = self.pipe.filter(|_| self.attached) else {
+            return false;
+        };
+        if !self.conn.is_ready() || self.conn.pending_transmit() >= OUTBOX_HIGH_WATER {
+            return false;
+        }
+        self.shared
+            .table()
+            .take_outbound(id, BATCH, &mut self.batch, &mut self.commands, cx);
+        let progress = !self.batch.is_empty() || !self.commands.is_empty();
+        for command in self.commands.drain(..) {
+            let _ = match command {
+                SubscriptionCommand::Subscribe(topic) => self.conn.subscribe(&topic),
+                SubscriptionCommand::Cancel(topic) => self.conn.cancel(&topic),
+            };
+        }
+        for message in self.batch.drain(..) {
+            // Cannot fail: the connection is ready and messages are never empty here.
+            let _ = self.conn.send(&message);
+        }
+        progress
+    }
+
+    /// Writes what the connection produced, as many chunks per syscall as possible.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let mut progress = false;
+        loop {
+            while self.writing.len() < IOV_MAX {
+                match self.conn.poll_transmit() {
+                    Some(chunk) => self.writing.push_back(chunk),
+                    None => break,
+                }
+            }
+            if self.writing.is_empty() {
+                return Ok(progress);
+            }
+            let mut iov = [IoSlice::new(&[]); IOV_MAX];
+            let n = self.writing.len().min(IOV_MAX);
+            for (slot, chunk) in iov.iter_mut().zip(&self.writing) {
+                *slot = IoSlice::new(chunk);
+            }
+            match Pin::new(&mut self.writer).poll_write_vectored(cx, &iov[..n]) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(mut written)) => {
+                    progress = true;
+                    while written > 0 {
+                        let front = self.writing.front_mut().expect("wrote from these chunks");
+                        if written >= front.len() {
+                            written -= front.len();
+                            self.writing.pop_front();
+                        } else {
+                            front.advance(written);
+                            written = 0;
+                        }
+                    }
+                }
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => return Ok(progress),
+            }
+        }
+    }
+
+    /// Reads and decodes, unless the application's queue for this peer is full.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        if self.held.is_some() || self.conn.is_closed() || self.ended.is_some() {
+            return Ok(false);
+        }
+        let free = self.read_buf.capacity() - self.read_buf.len();
+        if free < READ_CHUNK / 4 {
+            let needed = zmtp_core::frame::bytes_needed(&self.read_buf).unwrap_or(0);
+            self.read_buf
+                .reserve(needed.clamp(READ_CHUNK, READ_RESERVE_MAX));
+        }
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.reader), cx, &mut self.read_buf) {
+            Poll::Ready(Ok(0)) => {
+                self.conn.handle_eof(Self::now());
+                Ok(true)
+            }
+            Poll::Ready(Ok(_)) => {
+                self.conn.handle_bytes(Self::now(), &mut self.read_buf);
+                Ok(true)
+            }
+            Poll::Ready(Err(e)) => Err(e),
+            Poll::Pending => Ok(false),
+        }
+    }
+
+    /// Keeps the timer on the earliest deadline and fires the connection's timers.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let conn_deadline = self.conn.poll_timeout().map(Instant::from_std);
+        let linger_deadline = self.closing.flatten();
+        let deadline = match (conn_deadline, linger_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(deadline) = deadline else {
+            return false;
+        };
+        if self.timer_at != Some(deadline) {
+            self.timer.as_mut().reset(deadline);
+            self.timer_at = Some(deadline);
+        }
+        if self.timer.as_mut().poll(cx).is_ready() {
+            self.timer_at = None;
+            self.conn.handle_timeout(Self::now());
+            return true;
+        }
+        false
+    }
+}
+
+fn closed_reason(error: ConnectionError) -> DisconnectReason {
+    match error {
+        ConnectionError::ClosedLocally => DisconnectReason::Closed,
+        other => DisconnectReason::Connection(other),
+    }
+}

@@ -1,0 +1,148 @@
+//! Tasks that own endpoints: a listener accepting connections on a bound endpoint, and a
+//! connector that connects, drives the connection, and reconnects with backoff for ever.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use zmtp_core::ConnectionError;
+
+use crate::endpoint::Endpoint;
+use crate::engine::driver::{DriveOutcome, Driver};
+use crate::engine::reconnect::Backoff;
+use crate::monitor::{DisconnectReason, MonitorEvent};
+use crate::socket::core::Shared;
+use crate::socket::peers::PeerId;
+use crate::transport::{self, Listener};
+
+/// Accepts connections until `stop` fires; each gets its own driver task.
+pub(crate) async fn listen(
+    shared: Arc<Shared>,
+    listener: Listener,
+    endpoint: Endpoint,
+    stop: CancellationToken,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.cancelled() => None,
+            accepted = listener.accept() => Some(accepted),
+        };
+        let Some(accepted) = accepted else { break };
+        match accepted {
+            Ok((stream, peer_addr)) => {
+                shared.monitor.emit(MonitorEvent::Accepted {
+                    endpoint: endpoint.clone(),
+                    peer_addr,
+                });
+                match Driver::new(
+                    shared.clone(),
+                    endpoint.clone(),
+                    None,
+                    stream,
+                    stop.child_token(),
+                ) {
+                    Ok(driver) => {
+                        shared.tasks.spawn(driver.run());
+                    }
+                    Err(e) => tracing::warn!(%endpoint, error = %e, "cannot start connection"),
+                }
+            }
+            Err(e) => {
+                // Typically EMFILE: back off briefly instead of spinning.
+                tracing::warn!(%endpoint, error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+    drop(listener);
+    shared.monitor.emit(MonitorEvent::Closed { endpoint });
+}
+
+/// Connects to `endpoint` and keeps the pipe `pipe` connected until `stop` fires (and, when
+/// the whole socket is closing, until its queued messages are delivered or linger expires).
+pub(crate) async fn connect(
+    shared: Arc<Shared>,
+    endpoint: Endpoint,
+    pipe: PeerId,
+    stop: CancellationToken,
+) {
+    let options = &shared.options;
+    let mut backoff = Backoff::new(options.reconnect_interval, options.reconnect_interval_max);
+    let mut linger_deadline: Option<Option<Instant>> = None;
+    loop {
+        if stop.is_cancelled() && !keep_lingering(&shared, pipe, &mut linger_deadline) {
+            break;
+        }
+        let attempt = tokio::select! {
+            _ = stop.cancelled(), if linger_deadline.is_none() => continue,
+            attempt = transport::connect(&endpoint) => attempt,
+        };
+        match attempt {
+            Ok(stream) => {
+                shared.monitor.emit(MonitorEvent::Connected {
+                    endpoint: endpoint.clone(),
+                });
+                let driver = match Driver::new(
+                    shared.clone(),
+                    endpoint.clone(),
+                    Some(pipe),
+                    stream,
+                    stop.child_token(),
+                ) {
+                    Ok(driver) => driver,
+                    Err(e) => {
+                        tracing::warn!(%endpoint, error = %e, "cannot start connection");
+                        break;
+                    }
+                };
+                let outcome = driver.run().await;
+                if outcome.handshake_done {
+                    backoff.reset();
+                }
+                if gives_up(&outcome) {
+                    tracing::warn!(%endpoint, reason = %outcome.reason, "not reconnecting");
+                    break;
+                }
+            }
+            Err(e) => tracing::debug!(%endpoint, error = %e, "connect failed"),
+        }
+        if stop.is_cancelled() && !keep_lingering(&shared, pipe, &mut linger_deadline) {
+            break;
+        }
+        let wait = backoff.next_wait();
+        shared.monitor.emit(MonitorEvent::ConnectRetried {
+            endpoint: endpoint.clone(),
+            interval: wait,
+        });
+        tokio::select! {
+            _ = stop.cancelled(), if linger_deadline.is_none() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+    shared.table().remove(pipe);
+    shared.monitor.emit(MonitorEvent::Closed { endpoint });
+}
+
+/// After the socket closed, a connector keeps trying while its pipe holds messages and linger
+/// allows (libzmq delivers queued messages to peers that come up during linger).
+fn keep_lingering(shared: &Shared, pipe: PeerId, deadline: &mut Option<Option<Instant>>) -> bool {
+    let table = shared.table();
+    if !table.is_closed() || table.outbound_is_empty(pipe) {
+        return false;
+    }
+    drop(table);
+    let deadline =
+        *deadline.get_or_insert_with(|| shared.options.linger.map(|l| Instant::now() + l));
+    deadline.is_none_or(|d| Instant::now() < d)
+}
+
+/// Reconnecting cannot help when the peer is of a kind we cannot talk to or told us to stop
+/// with ERROR (libzmq stops reconnecting on handshake failures too).
+fn gives_up(outcome: &DriveOutcome) -> bool {
+    matches!(
+        outcome.reason,
+        DisconnectReason::Connection(
+            ConnectionError::Incompatible(_) | ConnectionError::PeerError { .. }
+        )
+    ) && !outcome.handshake_done
+}

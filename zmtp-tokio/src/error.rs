@@ -1,0 +1,132 @@
+//! Errors of socket operations.
+
+use std::{fmt, io};
+
+use zmtp_core::Message;
+
+/// What went wrong.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The endpoint string does not parse.
+    InvalidEndpoint {
+        /// What was given.
+        endpoint: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A scheme other than `tcp` or `ipc`.
+    UnsupportedTransport(String),
+    /// Binding failed (the address is in use, not local, not permitted, ...).
+    Bind {
+        /// The endpoint that could not be bound.
+        endpoint: String,
+        /// The operating system's error; `AddrInUse` when the address is taken.
+        source: io::Error,
+    },
+    /// A host name did not resolve.
+    Resolve {
+        /// The endpoint being resolved.
+        endpoint: String,
+        /// The resolver's error.
+        source: io::Error,
+    },
+    /// `unbind`/`disconnect` of an endpoint this socket is not bound or connected to.
+    UnknownEndpoint(String),
+    /// A non-blocking operation could not proceed now (no peer can take the message, or no
+    /// message is waiting).
+    WouldBlock,
+    /// The operation breaks the socket's send/receive pattern (libzmq's EFSM), e.g. a REQ
+    /// sending twice without receiving the reply.
+    InvalidState(&'static str),
+    /// The socket type does not support the operation, e.g. receiving on PUB.
+    NotSupported(&'static str),
+    /// The socket was closed.
+    Closed,
+    /// The options are invalid.
+    Config(zmtp_core::ConfigError),
+    /// The runtime is missing: sockets must be used inside a tokio runtime.
+    NoRuntime,
+}
+
+impl Error {
+    /// Whether this is a bind failure because the address is already in use.
+    pub fn is_addr_in_use(&self) -> bool {
+        matches!(self, Error::Bind { source, .. } if source.kind() == io::ErrorKind::AddrInUse)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidEndpoint { endpoint, reason } => {
+                write!(f, "invalid endpoint {endpoint:?}: {reason}")
+            }
+            Error::UnsupportedTransport(t) => {
+                write!(f, "unsupported transport {t:?} (supported: tcp, ipc)")
+            }
+            Error::Bind { endpoint, source } => write!(f, "cannot bind {endpoint}: {source}"),
+            Error::Resolve { endpoint, source } => {
+                write!(f, "cannot resolve {endpoint}: {source}")
+            }
+            Error::UnknownEndpoint(e) => write!(f, "not bound or connected to {e}"),
+            Error::WouldBlock => f.write_str("operation would block"),
+            Error::InvalidState(why) => write!(f, "invalid socket state: {why}"),
+            Error::NotSupported(what) => write!(f, "not supported by this socket type: {what}"),
+            Error::Closed => f.write_str("socket closed"),
+            Error::Config(e) => write!(f, "invalid options: {e}"),
+            Error::NoRuntime => {
+                f.write_str("zmtp-tokio sockets must be used within a tokio runtime")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Bind { source, .. } | Error::Resolve { source, .. } => Some(source),
+            Error::Config(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> io::Error {
+        let kind = match &e {
+            Error::WouldBlock => io::ErrorKind::WouldBlock,
+            Error::Closed => io::ErrorKind::NotConnected,
+            Error::Bind { source, .. } => source.kind(),
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
+/// A `try_send` that did not send: the error and the message, handed back.
+#[derive(Debug)]
+pub struct TrySendError {
+    /// Why it was not sent ([`Error::WouldBlock`] when no peer could take it now).
+    pub error: Error,
+    /// The message, untouched.
+    pub message: Message,
+}
+
+impl TrySendError {
+    /// Takes the message back.
+    pub fn into_message(self) -> Message {
+        self.message
+    }
+}
+
+impl fmt::Display for TrySendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for TrySendError {}
+
+/// Result of socket operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,144 @@
+//! Connection lifecycle events, as a `Stream` (libzmq's zmq_socket_monitor).
+
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use zmtp_core::{ConnectionError, SocketType};
+
+use crate::endpoint::Endpoint;
+
+/// Events a monitor delivers for the endpoints of one socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MonitorEvent {
+    /// A `bind` succeeded; the endpoint is the real one (with the port chosen).
+    Listening {
+        /// The bound endpoint.
+        endpoint: Endpoint,
+    },
+    /// A connection was accepted on a bound endpoint.
+    Accepted {
+        /// The bound endpoint.
+        endpoint: Endpoint,
+        /// The peer's address, as text.
+        peer_addr: String,
+    },
+    /// A connecting endpoint's transport connection was established.
+    Connected {
+        /// The endpoint connected to.
+        endpoint: Endpoint,
+    },
+    /// A connection attempt failed or a connection ended; the next attempt is after `interval`.
+    ConnectRetried {
+        /// The endpoint being connected to.
+        endpoint: Endpoint,
+        /// The wait before the next attempt.
+        interval: Duration,
+    },
+    /// The ZMTP handshake completed.
+    HandshakeSucceeded {
+        /// The endpoint (bound or connected) the connection belongs to.
+        endpoint: Endpoint,
+        /// The peer's socket type.
+        peer: SocketType,
+    },
+    /// The ZMTP handshake failed; the connection was dropped.
+    HandshakeFailed {
+        /// The endpoint the connection belongs to.
+        endpoint: Endpoint,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// An established connection ended.
+    Disconnected {
+        /// The endpoint the connection belongs to.
+        endpoint: Endpoint,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// A bound or connected endpoint was closed (unbind, disconnect or socket close).
+    Closed {
+        /// The endpoint.
+        endpoint: Endpoint,
+    },
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The protocol engine closed it (bad bytes, timeout, ERROR, end of stream, ...).
+    Connection(ConnectionError),
+    /// The transport failed.
+    Io(std::io::ErrorKind),
+    /// The socket (or the endpoint) was closed locally.
+    Closed,
+}
+
+impl std::fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DisconnectReason::Connection(e) => e.fmt(f),
+            DisconnectReason::Io(kind) => write!(f, "transport error: {kind}"),
+            DisconnectReason::Closed => f.write_str("closed locally"),
+        }
+    }
+}
+
+/// Capacity of each monitor's queue; events beyond it are dropped (as with libzmq's monitor
+/// socket at its high-water mark), so a monitor nobody reads cannot grow without bound.
+const MONITOR_CAPACITY: usize = 4096;
+
+/// Fans events out to every live monitor of a socket.
+#[derive(Debug, Default)]
+pub(crate) struct MonitorHub {
+    subscribers: Mutex<Vec<mpsc::Sender<MonitorEvent>>>,
+}
+
+impl MonitorHub {
+    pub(crate) fn subscribe(&self) -> Monitor {
+        let (tx, rx) = mpsc::channel(MONITOR_CAPACITY);
+        self.lock().push(tx);
+        Monitor { rx }
+    }
+
+    pub(crate) fn emit(&self, event: MonitorEvent) {
+        let mut subscribers = self.lock();
+        if subscribers.is_empty() {
+            return;
+        }
+        subscribers.retain(|tx| {
+            !matches!(
+                tx.try_send(event.clone()),
+                Err(mpsc::error::TrySendError::Closed(_))
+            )
+        });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<mpsc::Sender<MonitorEvent>>> {
+        self.subscribers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A stream of [`MonitorEvent`]s; ends when the socket is gone.
+#[derive(Debug)]
+pub struct Monitor {
+    rx: mpsc::Receiver<MonitorEvent>,
+}
+
+impl Monitor {
+    /// The next event, or `None` once the socket is gone.
+    pub async fn next_event(&mut self) -> Option<MonitorEvent> {
+        self.rx.recv().await
+    }
+}
+
+impl futures::Stream for Monitor {
+    type Item = MonitorEvent;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<MonitorEvent>> {
+        self.rx.poll_recv(cx)
+    }
+}

@@ -1,0 +1,159 @@
+//! Socket options, with libzmq's defaults unless the table in the crate docs says otherwise.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use zmtp_core::Metadata;
+
+/// Options of one socket. Set them before `bind`/`connect`; builder-style setters chain.
+///
+/// ```
+/// use std::time::Duration;
+/// use zmtp_tokio::Options;
+/// let options = Options::default()
+///     .send_hwm(10_000)
+///     .heartbeat(Duration::from_secs(1), Duration::from_secs(3))
+///     .linger(Some(Duration::ZERO));
+/// assert_eq!(options.recv_hwm, 1000);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Messages queued per peer for sending before the peer counts as full (ZMQ_SNDHWM,
+    /// default 1000). Whole messages are counted. 0 means no limit.
+    pub send_hwm: usize,
+    /// Messages queued per peer on the receive side before we stop reading from it, so that TCP
+    /// pushes back on the sender (ZMQ_RCVHWM, default 1000). 0 means no limit.
+    pub recv_hwm: usize,
+    /// How long queued messages may still be delivered after the socket is dropped or closed
+    /// (ZMQ_LINGER). `None` waits for ever. Default: 30 s (libzmq: for ever; see the
+    /// deviations table).
+    pub linger: Option<Duration>,
+    /// Wait before reconnecting (ZMQ_RECONNECT_IVL, default 100 ms). Each wait adds a random
+    /// jitter of up to one interval, as libzmq does.
+    pub reconnect_interval: Duration,
+    /// Upper bound of exponential backoff (ZMQ_RECONNECT_IVL_MAX). `None` (default): no backoff.
+    pub reconnect_interval_max: Option<Duration>,
+    /// Time allowed for the ZMTP handshake (ZMQ_HANDSHAKE_IVL, default 30 s). `None`: unlimited.
+    pub handshake_timeout: Option<Duration>,
+    /// Send a PING this often (ZMQ_HEARTBEAT_IVL, default off).
+    pub heartbeat_interval: Option<Duration>,
+    /// Drop the connection when nothing arrives this long after a PING (ZMQ_HEARTBEAT_TIMEOUT;
+    /// default: the interval).
+    pub heartbeat_timeout: Option<Duration>,
+    /// The TTL announced in our PINGs: the peer drops us after that long without traffic
+    /// (ZMQ_HEARTBEAT_TTL, default off).
+    pub heartbeat_ttl: Option<Duration>,
+    /// Largest message accepted from a peer, over all frames (ZMQ_MAXMSGSIZE). Default 16 MiB
+    /// (libzmq: unlimited); `None` lifts the limit. A peer announcing more is disconnected on
+    /// the frame header, before any of the body is buffered.
+    pub max_message_size: Option<u64>,
+    /// Our identity (ZMQ_ROUTING_ID), announced by REQ, DEALER and ROUTER; at most 255 bytes,
+    /// not starting with a zero byte. Default empty.
+    pub identity: Bytes,
+    /// Extra READY properties (e.g. `X-Service`), visible to the peer.
+    pub properties: Metadata,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            send_hwm: 1000,
+            recv_hwm: 1000,
+            linger: Some(Duration::from_secs(30)),
+            reconnect_interval: Duration::from_millis(100),
+            reconnect_interval_max: None,
+            handshake_timeout: Some(zmtp_core::DEFAULT_HANDSHAKE_TIMEOUT),
+            heartbeat_interval: None,
+            heartbeat_timeout: None,
+            heartbeat_ttl: None,
+            max_message_size: Some(zmtp_core::DEFAULT_MAX_MESSAGE_SIZE),
+            identity: Bytes::new(),
+            properties: Metadata::new(),
+        }
+    }
+}
+
+impl Options {
+    /// Sets [`send_hwm`](Self::send_hwm).
+    pub fn send_hwm(mut self, messages: usize) -> Self {
+        self.send_hwm = messages;
+        self
+    }
+
+    /// Sets [`recv_hwm`](Self::recv_hwm).
+    pub fn recv_hwm(mut self, messages: usize) -> Self {
+        self.recv_hwm = messages;
+        self
+    }
+
+    /// Sets [`linger`](Self::linger).
+    pub fn linger(mut self, linger: Option<Duration>) -> Self {
+        self.linger = linger;
+        self
+    }
+
+    /// Sets the reconnect interval and its backoff maximum.
+    pub fn reconnect(mut self, interval: Duration, max: Option<Duration>) -> Self {
+        self.reconnect_interval = interval;
+        self.reconnect_interval_max = max;
+        self
+    }
+
+    /// Sets [`handshake_timeout`](Self::handshake_timeout).
+    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Turns heartbeats on: a PING every `interval`, the connection dropped when nothing arrives
+    /// within `timeout` after one.
+    pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.heartbeat_interval = Some(interval);
+        self.heartbeat_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`heartbeat_ttl`](Self::heartbeat_ttl).
+    pub fn heartbeat_ttl(mut self, ttl: Duration) -> Self {
+        self.heartbeat_ttl = Some(ttl);
+        self
+    }
+
+    /// Sets [`max_message_size`](Self::max_message_size).
+    pub fn max_message_size(mut self, bytes: Option<u64>) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets [`identity`](Self::identity).
+    pub fn identity(mut self, identity: impl Into<Bytes>) -> Self {
+        self.identity = identity.into();
+        self
+    }
+
+    /// The connection configuration these options give for a socket type.
+    pub(crate) fn connection_config(
+        &self,
+        socket_type: zmtp_core::SocketType,
+    ) -> zmtp_core::Config {
+        let mut config = zmtp_core::Config::new(socket_type);
+        config.identity = self.identity.clone();
+        config.properties = self.properties.clone();
+        config.max_message_size = self.max_message_size;
+        config.handshake_timeout = self.handshake_timeout;
+        config.heartbeat.interval = self.heartbeat_interval;
+        config.heartbeat.timeout = self.heartbeat_timeout;
+        config.heartbeat.ttl = self.heartbeat_ttl;
+        config
+    }
+
+    /// Bytes a peer's receive queue may hold before we stop reading from it, whatever the
+    /// message count: twice the largest message, so that a peer sending large messages cannot
+    /// make `recv_hwm` of them pile up (with defaults: 32 MiB).
+    pub(crate) fn recv_byte_limit(&self) -> usize {
+        self.max_message_size.map_or(usize::MAX, |max| {
+            usize::try_from(max.saturating_mul(2)).unwrap_or(usize::MAX)
+        })
+    }
+}

@@ -1,0 +1,254 @@
+//! What every socket type shares: options, the peer table, the endpoint tasks, the monitor,
+//! and closing with linger.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use zmtp_core::{Message, SocketType};
+
+use crate::endpoint::{Endpoint, IntoEndpoint};
+use crate::engine::endpoints;
+use crate::error::{Error, Result};
+use crate::monitor::{Monitor, MonitorEvent, MonitorHub};
+use crate::options::Options;
+use crate::socket::peers::{Limits, PeerId, PeerTable};
+use crate::transport::Listener;
+
+/// State shared by a socket and all of its tasks.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) socket_type: SocketType,
+    pub(crate) options: Options,
+    table: Mutex<PeerTable>,
+    pub(crate) monitor: MonitorHub,
+    pub(crate) tasks: TaskTracker,
+    shutdown: CancellationToken,
+    endpoints: Mutex<Vec<EndpointEntry>>,
+}
+
+#[derive(Debug)]
+struct EndpointEntry {
+    /// As the application wrote it (`tcp://127.0.0.1:0`).
+    requested: Endpoint,
+    /// As it really is (`tcp://127.0.0.1:41234`).
+    actual: Endpoint,
+    stop: CancellationToken,
+}
+
+impl Shared {
+    /// The peer table. A poisoned lock is recovered: the table stays consistent between
+    /// statements, and a panicking application thread must not take the drivers down with it.
+    pub(crate) fn table(&self) -> MutexGuard<'_, PeerTable> {
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn endpoints(&self) -> MutexGuard<'_, Vec<EndpointEntry>> {
+        self.endpoints.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The socket-type-independent part of a socket.
+#[derive(Debug)]
+pub(crate) struct SocketCore {
+    shared: Arc<Shared>,
+}
+
+impl SocketCore {
+    pub(crate) fn new(socket_type: SocketType, options: Options) -> Result<SocketCore> {
+        options
+            .connection_config(socket_type)
+            .validate()
+            .map_err(Error::Config)?;
+        let limits = Limits {
+            send_hwm: options.send_hwm,
+            recv_hwm: options.recv_hwm,
+            recv_bytes: options.recv_byte_limit(),
+        };
+        Ok(SocketCore {
+            shared: Arc::new(Shared {
+                socket_type,
+                options,
+                table: Mutex::new(PeerTable::new(limits)),
+                monitor: MonitorHub::default(),
+                tasks: TaskTracker::new(),
+                shutdown: CancellationToken::new(),
+                endpoints: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    pub(crate) fn table(&self) -> MutexGuard<'_, PeerTable> {
+        self.shared.table()
+    }
+
+    pub(crate) async fn bind(&self, endpoint: impl IntoEndpoint) -> Result<Endpoint> {
+        runtime()?;
+        let requested = endpoint.into_endpoint()?;
+        let (listener, actual) = Listener::bind(&requested).await?;
+        let stop = self.shared.shutdown.child_token();
+        self.shared.endpoints().push(EndpointEntry {
+            requested,
+            actual: actual.clone(),
+            stop: stop.clone(),
+        });
+        self.shared.monitor.emit(MonitorEvent::Listening {
+            endpoint: actual.clone(),
+        });
+        tracing::debug!(endpoint = %actual, socket = %self.shared.socket_type, "listening");
+        self.shared.tasks.spawn(endpoints::listen(
+            self.shared.clone(),
+            listener,
+            actual.clone(),
+            stop,
+        ));
+        Ok(actual)
+    }
+
+    pub(crate) fn connect(&self, endpoint: impl IntoEndpoint) -> Result<()> {
+        runtime()?;
+        let endpoint = endpoint.into_endpoint()?;
+        let pipe = self.table().insert_persistent(endpoint.clone());
+        let stop = self.shared.shutdown.child_token();
+        self.shared.endpoints().push(EndpointEntry {
+            requested: endpoint.clone(),
+            actual: endpoint.clone(),
+            stop: stop.clone(),
+        });
+        self.shared.tasks.spawn(endpoints::connect(
+            self.shared.clone(),
+            endpoint,
+            pipe,
+            stop,
+        ));
+        Ok(())
+    }
+
+    /// Stops an endpoint (bound or connected) and drops its connections and queues.
+    pub(crate) fn remove_endpoint(&self, endpoint: impl IntoEndpoint) -> Result<()> {
+        let endpoint = endpoint.into_endpoint()?;
+        let entry = {
+            let mut entries = self.shared.endpoints();
+            let i = entries
+                .iter()
+                .position(|e| e.actual == endpoint || e.requested == endpoint)
+                .ok_or_else(|| Error::UnknownEndpoint(endpoint.to_string()))?;
+            entries.remove(i)
+        };
+        entry.stop.cancel();
+        let mut table = self.table();
+        for id in table.peers_of(&entry.actual) {
+            table.remove(id);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn monitor(&self) -> Monitor {
+        self.shared.monitor.subscribe()
+    }
+
+    fn begin_close(&self) {
+        self.table().close();
+        self.shared.shutdown.cancel();
+        self.shared.tasks.close();
+    }
+
+    /// Closes and waits until queued messages are delivered or linger expires.
+    pub(crate) async fn close(self) {
+        self.begin_close();
+        self.shared.tasks.wait().await;
+    }
+
+    // ---- sending and receiving strategies, polled by the socket types ------------------------
+
+    /// Round robin over pipes with room; pending while none has.
+    pub(crate) fn poll_send_round_robin(
+        &self,
+        cx: &Context<'_>,
+        slot: &mut Option<Message>,
+    ) -> Poll<Result<PeerId>> {
+        let Some(message) = slot.take() else {
+            return Poll::Ready(Err(Error::InvalidState("message already sent")));
+        };
+        check_not_empty(&message)?;
+        let mut table = self.table();
+        if table.is_closed() {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        match table.send_round_robin(message, Some(cx)) {
+            Ok(id) => Poll::Ready(Ok(id)),
+            Err(message) => {
+                *slot = Some(message);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Round robin without waiting.
+    pub(crate) fn try_send_round_robin(
+        &self,
+        message: Message,
+    ) -> std::result::Result<PeerId, crate::TrySendError> {
+        if let Err(error) = check_not_empty(&message) {
+            return Err(crate::TrySendError { error, message });
+        }
+        let mut table = self.table();
+        if table.is_closed() {
+            return Err(crate::TrySendError {
+                error: Error::Closed,
+                message,
+            });
+        }
+        table
+            .send_round_robin(message, None)
+            .map_err(|message| crate::TrySendError {
+                error: Error::WouldBlock,
+                message,
+            })
+    }
+
+    /// Fair-queued receive; pending while nothing waits.
+    pub(crate) fn poll_recv_fair(&self, cx: &Context<'_>) -> Poll<Result<(PeerId, Message)>> {
+        let mut table = self.table();
+        if table.is_closed() {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        match table.recv_fair(Some(cx)) {
+            Some(received) => Poll::Ready(Ok(received)),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Fair-queued receive without waiting.
+    pub(crate) fn try_recv_fair(&self) -> Result<(PeerId, Message)> {
+        let mut table = self.table();
+        if table.is_closed() {
+            return Err(Error::Closed);
+        }
+        table.recv_fair(None).ok_or(Error::WouldBlock)
+    }
+}
+
+impl Drop for SocketCore {
+    fn drop(&mut self) {
+        // Tasks keep running to deliver queued messages for up to the linger time.
+        self.begin_close();
+    }
+}
+
+pub(crate) fn check_not_empty(message: &Message) -> Result<()> {
+    if message.is_empty() {
+        Err(Error::InvalidState("a message needs at least one frame"))
+    } else {
+        Ok(())
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Handle> {
+    tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)
+}

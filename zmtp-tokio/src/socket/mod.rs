@@ -1,0 +1,146 @@
+//! Sockets: one generic [`Socket`] carrying what every type shares (endpoints, options,
+//! monitor, close), and one small file per socket type with its send/receive rules.
+
+pub(crate) mod core;
+pub(crate) mod peers;
+mod pipeline;
+mod pubsub;
+mod reqrep;
+mod subscriptions;
+
+use std::time::Duration;
+
+use zmtp_core::{Message, SocketType};
+
+use crate::endpoint::{Endpoint, IntoEndpoint};
+use crate::error::Result;
+use crate::monitor::Monitor;
+use crate::options::Options;
+use core::SocketCore;
+use peers::PeerTable;
+
+pub use pipeline::{Pull, Push};
+pub use pubsub::{Pub, Sub};
+pub use reqrep::{Rep, Req};
+
+/// A ZeroMQ socket of kind `K` ([`Req`], [`Rep`], [`Pub`], [`Sub`], [`Push`], [`Pull`]).
+///
+/// Every socket can bind and connect to any number of endpoints, mixing both. `connect`
+/// returns at once: the connection is made, and re-made after failures, in the background,
+/// and messages sent meanwhile wait in its queue (up to the send high-water mark). Dropping the
+/// socket closes it; queued messages are still delivered for up to the linger time
+/// ([`Options::linger`]) by background tasks, which end after that. [`Socket::close`] does the
+/// same and waits for it.
+#[derive(Debug)]
+pub struct Socket<K: Kind> {
+    core: SocketCore,
+    kind: K,
+}
+
+/// The socket kinds. Sealed: the kinds are ZeroMQ's.
+pub trait Kind: sealed::Sealed + Default + Send + 'static {
+    /// The ZMTP socket type.
+    const SOCKET_TYPE: SocketType;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+impl<K: Kind> Socket<K> {
+    /// A socket with libzmq's default options. Must be used within a tokio runtime.
+    pub fn new() -> Socket<K> {
+        Socket::with_options(Options::default()).expect("default options are valid")
+    }
+
+    /// A socket with the given options; fails when they are invalid (e.g. an identity over 255
+    /// bytes).
+    pub fn with_options(options: Options) -> Result<Socket<K>> {
+        Ok(Socket {
+            core: SocketCore::new(K::SOCKET_TYPE, options)?,
+            kind: K::default(),
+        })
+    }
+
+    /// Listens on `endpoint` (`tcp://127.0.0.1:5555`, `tcp://*:0`, `ipc:///tmp/feed.sock`) and
+    /// returns the real endpoint: with port 0 (or `*`) the operating system picks a free port,
+    /// reported here. Fails at once when the address is in use or invalid.
+    pub async fn bind(&self, endpoint: impl IntoEndpoint) -> Result<Endpoint> {
+        self.core.bind(endpoint).await
+    }
+
+    /// Connects to `endpoint` in the background and keeps reconnecting; returns at once.
+    /// Messages sent before the connection is up wait in its queue.
+    pub fn connect(&self, endpoint: impl IntoEndpoint) -> Result<()> {
+        self.core.connect(endpoint)
+    }
+
+    /// Stops listening on an endpoint given to (or returned by) `bind`, and closes the
+    /// connections accepted on it.
+    pub fn unbind(&self, endpoint: impl IntoEndpoint) -> Result<()> {
+        self.core.remove_endpoint(endpoint)
+    }
+
+    /// Stops connecting to an endpoint given to `connect`, dropping its connection and the
+    /// messages queued for it.
+    pub fn disconnect(&self, endpoint: impl IntoEndpoint) -> Result<()> {
+        self.core.remove_endpoint(endpoint)
+    }
+
+    /// A stream of lifecycle events for this socket's endpoints, from now on.
+    pub fn monitor(&self) -> Monitor {
+        self.core.monitor()
+    }
+
+    /// The socket's options.
+    pub fn options(&self) -> &Options {
+        &self.core.shared().options
+    }
+
+    /// The ZMTP socket type.
+    pub fn socket_type(&self) -> SocketType {
+        K::SOCKET_TYPE
+    }
+
+    /// Peers whose handshake completed and whose connection is up.
+    pub fn connected_peers(&self) -> usize {
+        self.core.table().connected_peers()
+    }
+
+    /// Closes the socket and waits until every queued message is delivered or the linger time
+    /// has passed, and every task of the socket has ended.
+    pub async fn close(self) {
+        self.core.close().await;
+    }
+
+    /// Like [`close`](Self::close), but gives up waiting after `timeout` (tasks still end by
+    /// themselves when linger expires).
+    pub async fn close_timeout(self, timeout: Duration) -> bool {
+        tokio::time::timeout(timeout, self.core.close())
+            .await
+            .is_ok()
+    }
+}
+
+impl<K: Kind> Default for Socket<K> {
+    fn default() -> Self {
+        Socket::new()
+    }
+}
+
+/// Whether a message received by a socket of `socket_type` is handed to the application.
+/// PUSH and PUB never receive; a SUB filters by its own subscriptions too, since a publisher
+/// may still send what was just cancelled.
+pub(crate) fn accepts_inbound(
+    socket_type: SocketType,
+    table: &PeerTable,
+    message: &Message,
+) -> bool {
+    match socket_type {
+        SocketType::Push | SocketType::Pub => false,
+        SocketType::Sub => table
+            .local_subscriptions
+            .matches(message.first().map_or(&[][..], |f| &f[..])),
+        _ => true,
+    }
+}

@@ -1,0 +1,424 @@
+//! The peer table: one entry ("pipe") per peer with its own bounded queues in both directions,
+//! and the strategies that pick among them: round robin for sending, fair queuing for
+//! receiving, fan-out with per-subscriber dropping for publishing, and reply-to-origin.
+//!
+//! The application side and every connection driver share the table behind one mutex. Drivers
+//! move messages in batches, so the lock is taken once per batch on their side; wake-ups go to
+//! the other side only when it registered as waiting.
+
+use std::collections::VecDeque;
+use std::task::{Context, Waker};
+
+use bytes::Bytes;
+use zmtp_core::{Message, PeerInfo};
+
+use crate::endpoint::Endpoint;
+use crate::socket::subscriptions::Subscriptions;
+
+/// Identifies a peer entry for its whole life (never reused).
+pub(crate) type PeerId = u64;
+
+/// A subscription change for a SUB's driver to send.
+#[derive(Debug, Clone)]
+pub(crate) enum SubscriptionCommand {
+    Subscribe(Bytes),
+    Cancel(Bytes),
+}
+
+#[derive(Debug)]
+pub(crate) struct Peer {
+    pub(crate) id: PeerId,
+    /// The endpoint this peer was bound or connected through.
+    pub(crate) endpoint: Endpoint,
+    /// Set while a connection that completed its handshake drives this entry.
+    pub(crate) info: Option<PeerInfo>,
+    /// Created by `connect`: it exists before any connection and survives reconnects, so
+    /// messages queue for it meanwhile (libzmq behaviour).
+    persistent: bool,
+    outbound: VecDeque<Message>,
+    inbound: VecDeque<Message>,
+    inbound_bytes: usize,
+    driver_waker: Option<Waker>,
+    /// What this peer subscribed to (publishers).
+    pub(crate) subscriptions: Subscriptions,
+    /// Subscription changes to send (subscribers).
+    commands: VecDeque<SubscriptionCommand>,
+}
+
+impl Peer {
+    fn wake_driver(&mut self) {
+        if let Some(w) = self.driver_waker.take() {
+            w.wake();
+        }
+    }
+}
+
+/// Limits shared by every peer of a socket.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) send_hwm: usize,
+    pub(crate) recv_hwm: usize,
+    pub(crate) recv_bytes: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct PeerTable {
+    peers: Vec<Peer>,
+    next_id: PeerId,
+    round_robin: usize,
+    fair_queue: usize,
+    recv_waker: Option<Waker>,
+    send_waker: Option<Waker>,
+    limits: Limits,
+    closed: bool,
+    /// A subscriber's own subscriptions, replayed to every new connection.
+    pub(crate) local_subscriptions: Subscriptions,
+}
+
+impl PeerTable {
+    pub(crate) fn new(limits: Limits) -> PeerTable {
+        PeerTable {
+            peers: Vec::new(),
+            next_id: 1,
+            round_robin: 0,
+            fair_queue: 0,
+            recv_waker: None,
+            send_waker: None,
+            limits,
+            closed: false,
+            local_subscriptions: Subscriptions::default(),
+        }
+    }
+
+    fn find(&mut self, id: PeerId) -> Option<&mut Peer> {
+        self.peers.iter_mut().find(|p| p.id == id)
+    }
+
+    fn send_full(&self, peer: &Peer) -> bool {
+        self.limits.send_hwm != 0 && peer.outbound.len() >= self.limits.send_hwm
+    }
+
+    fn recv_full(&self, peer: &Peer) -> bool {
+        (self.limits.recv_hwm != 0 && peer.inbound.len() >= self.limits.recv_hwm)
+            || peer.inbound_bytes >= self.limits.recv_bytes
+    }
+
+    // ---- lifecycle -------------------------------------------------------------------------
+
+    fn insert(&mut self, endpoint: Endpoint, persistent: bool) -> PeerId {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.peers.push(Peer {
+            id,
+            endpoint,
+            info: None,
+            persistent,
+            outbound: VecDeque::new(),
+            inbound: VecDeque::new(),
+            inbound_bytes: 0,
+            driver_waker: None,
+            subscriptions: Subscriptions::default(),
+            commands: VecDeque::new(),
+        });
+        // A new pipe may be what a blocked sender waits for.
+        if let Some(w) = self.send_waker.take() {
+            w.wake();
+        }
+        id
+    }
+
+    /// A pipe for a connecting endpoint, created by `connect` before any connection exists.
+    pub(crate) fn insert_persistent(&mut self, endpoint: Endpoint) -> PeerId {
+        self.insert(endpoint, true)
+    }
+
+    /// A connection completed its handshake: attach it to its pipe (creating one for accepted
+    /// connections). Returns the pipe and, for subscribers, every topic to send to the peer.
+    pub(crate) fn attach(
+        &mut self,
+        existing: Option<PeerId>,
+        endpoint: &Endpoint,
+        info: PeerInfo,
+    ) -> (PeerId, Vec<Bytes>) {
+        let id = match existing {
+            Some(id) if self.find(id).is_some() => id,
+            _ => self.insert(endpoint.clone(), false),
+        };
+        let topics: Vec<Bytes> = self.local_subscriptions.topics().cloned().collect();
+        let peer = self.find(id).expect("just found or inserted");
+        peer.info = Some(info);
+        peer.subscriptions.clear();
+        // Topics are sent whole on attach; older incremental changes are superseded.
+        peer.commands.clear();
+        if let Some(w) = self.send_waker.take() {
+            w.wake();
+        }
+        (id, topics)
+    }
+
+    /// The connection of `id` ended. Persistent pipes keep their outbound queue for the next
+    /// connection; others are removed once the application has read what they delivered.
+    pub(crate) fn detach(&mut self, id: PeerId) {
+        let Some(peer) = self.find(id) else { return };
+        peer.info = None;
+        peer.subscriptions.clear();
+        peer.driver_waker = None;
+        if !peer.persistent {
+            peer.outbound.clear();
+            self.remove_if_drained(id);
+        }
+    }
+
+    /// Removes a pipe now (disconnect/unbind): queued messages both ways are dropped.
+    pub(crate) fn remove(&mut self, id: PeerId) {
+        if let Some(i) = self.peers.iter().position(|p| p.id == id) {
+            let mut peer = self.peers.remove(i);
+            peer.wake_driver();
+        }
+    }
+
+    fn remove_if_drained(&mut self, id: PeerId) {
+        if let Some(i) = self.peers.iter().position(|p| p.id == id) {
+            let p = &self.peers[i];
+            if !p.persistent && p.info.is_none() && p.inbound.is_empty() {
+                self.peers.remove(i);
+            }
+        }
+    }
+
+    /// The socket is closing: no new messages in; drivers flush what is queued.
+    pub(crate) fn close(&mut self) {
+        self.closed = true;
+        for p in &mut self.peers {
+            p.inbound.clear();
+            p.inbound_bytes = 0;
+            p.wake_driver();
+        }
+        for w in [self.recv_waker.take(), self.send_waker.take()]
+            .into_iter()
+            .flatten()
+        {
+            w.wake();
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Whether the pipe exists and has no queued outbound messages.
+    pub(crate) fn outbound_is_empty(&self, id: PeerId) -> bool {
+        self.peers
+            .iter()
+            .find(|p| p.id == id)
+            .is_none_or(|p| p.outbound.is_empty())
+    }
+
+    // ---- driver side -----------------------------------------------------------------------
+
+    /// Moves up to `max` queued messages of `id` into `out`, and pending subscription changes
+    /// into `commands`. With nothing queued, registers the driver to be woken.
+    pub(crate) fn take_outbound(
+        &mut self,
+        id: PeerId,
+        max: usize,
+        out: &mut Vec<Message>,
+        commands: &mut Vec<SubscriptionCommand>,
+        cx: &Context<'_>,
+    ) {
+        let hwm = self.limits.send_hwm;
+        let Some(peer) = self.find(id) else { return };
+        commands.extend(peer.commands.drain(..));
+        let was_full = hwm != 0 && peer.outbound.len() >= hwm;
+        let n = max.min(peer.outbound.len());
+        out.extend(peer.outbound.drain(..n));
+        if peer.outbound.is_empty() && peer.commands.is_empty() {
+            register(&mut peer.driver_waker, cx);
+        }
+        if was_full && n > 0 {
+            if let Some(w) = self.send_waker.take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// Whether `id` may deliver another message now; if not, the driver is woken when it may.
+    pub(crate) fn inbound_has_room(&mut self, id: PeerId, cx: &Context<'_>) -> bool {
+        let Some(i) = self.peers.iter().position(|p| p.id == id) else {
+            return true;
+        };
+        if self.recv_full(&self.peers[i]) {
+            register(&mut self.peers[i].driver_waker, cx);
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Queues a received message for the application.
+    pub(crate) fn deliver(&mut self, id: PeerId, message: Message) {
+        if self.closed {
+            return;
+        }
+        let Some(peer) = self.find(id) else { return };
+        peer.inbound_bytes += message.byte_len();
+        peer.inbound.push_back(message);
+        if let Some(w) = self.recv_waker.take() {
+            w.wake();
+        }
+    }
+
+    /// A publisher's peer subscribed.
+    pub(crate) fn peer_subscribe(&mut self, id: PeerId, topic: Bytes) {
+        if let Some(peer) = self.find(id) {
+            peer.subscriptions.add(topic);
+        }
+    }
+
+    /// A publisher's peer cancelled one subscription.
+    pub(crate) fn peer_cancel(&mut self, id: PeerId, topic: &[u8]) {
+        if let Some(peer) = self.find(id) {
+            peer.subscriptions.remove(topic);
+        }
+    }
+
+    // ---- application side ------------------------------------------------------------------
+
+    /// Round robin over pipes with room (connected or, for `connect`ed endpoints, waiting to
+    /// be). `Err` hands the message back when none has room; `cx` is then woken on a change.
+    pub(crate) fn send_round_robin(
+        &mut self,
+        message: Message,
+        cx: Option<&Context<'_>>,
+    ) -> Result<PeerId, Message> {
+        let n = self.peers.len();
+        for k in 0..n {
+            let i = (self.round_robin + k) % n;
+            let usable = self.peers[i].persistent || self.peers[i].info.is_some();
+            if usable && !self.send_full(&self.peers[i]) {
+                self.round_robin = (i + 1) % n;
+                let peer = &mut self.peers[i];
+                peer.outbound.push_back(message);
+                peer.wake_driver();
+                return Ok(peer.id);
+            }
+        }
+        if let Some(cx) = cx {
+            register(&mut self.send_waker, cx);
+        }
+        Err(message)
+    }
+
+    /// Whether a round-robin send could proceed now; registers `cx` if not.
+    pub(crate) fn poll_round_robin_ready(&mut self, cx: &Context<'_>) -> bool {
+        let ready = self
+            .peers
+            .iter()
+            .any(|p| (p.persistent || p.info.is_some()) && !self.send_full(p));
+        if !ready {
+            register(&mut self.send_waker, cx);
+        }
+        ready
+    }
+
+    /// Publishes to every connected peer whose subscriptions match the first frame, dropping
+    /// for peers at their high-water mark. Never blocks. Returns how many peers got it.
+    pub(crate) fn send_fan_out(&mut self, message: &Message) -> usize {
+        let topic = message.first().map_or(&[][..], |f| &f[..]);
+        let hwm = self.limits.send_hwm;
+        let mut sent = 0;
+        for peer in &mut self.peers {
+            let full = hwm != 0 && peer.outbound.len() >= hwm;
+            if peer.info.is_some() && !full && peer.subscriptions.matches(topic) {
+                peer.outbound.push_back(message.clone());
+                peer.wake_driver();
+                sent += 1;
+            }
+        }
+        sent
+    }
+
+    /// Sends to one peer (replies). Dropped when the peer is gone or full, as libzmq does.
+    pub(crate) fn send_to(&mut self, id: PeerId, message: Message) -> bool {
+        let hwm = self.limits.send_hwm;
+        match self.find(id) {
+            Some(peer) if peer.info.is_some() && (hwm == 0 || peer.outbound.len() < hwm) => {
+                peer.outbound.push_back(message);
+                peer.wake_driver();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Fair queuing: the next message from the next peer (in turn) that has one. With none,
+    /// registers `cx` (if given) to be woken on delivery.
+    pub(crate) fn recv_fair(&mut self, cx: Option<&Context<'_>>) -> Option<(PeerId, Message)> {
+        let n = self.peers.len();
+        for k in 0..n {
+            let i = (self.fair_queue + k) % n;
+            if self.peers[i].inbound.is_empty() {
+                continue;
+            }
+            let was_full = self.recv_full(&self.peers[i]);
+            let peer = &mut self.peers[i];
+            let message = peer.inbound.pop_front().expect("checked non-empty");
+            peer.inbound_bytes -= message.byte_len();
+            let id = peer.id;
+            if was_full {
+                peer.wake_driver();
+            }
+            self.fair_queue = (i + 1) % n;
+            self.remove_if_drained(id);
+            return Some((id, message));
+        }
+        if let Some(cx) = cx {
+            register(&mut self.recv_waker, cx);
+        }
+        None
+    }
+
+    /// Records a subscriber's subscription and queues it for every connected peer when the topic
+    /// is new (a counted subscription forwards only its first subscribe and last cancel, so
+    /// reconnects can replay each topic once).
+    pub(crate) fn subscribe_local(&mut self, topic: Bytes) {
+        if self.local_subscriptions.add(topic.clone()) {
+            self.queue_command(SubscriptionCommand::Subscribe(topic));
+        }
+    }
+
+    /// Cancels one local subscription; the last cancel of a topic is forwarded to peers.
+    pub(crate) fn cancel_local(&mut self, topic: Bytes) {
+        if self.local_subscriptions.remove(&topic) {
+            self.queue_command(SubscriptionCommand::Cancel(topic));
+        }
+    }
+
+    fn queue_command(&mut self, command: SubscriptionCommand) {
+        for peer in self.peers.iter_mut().filter(|p| p.info.is_some()) {
+            peer.commands.push_back(command.clone());
+            peer.wake_driver();
+        }
+    }
+
+    /// Connected peers (for tests and introspection).
+    pub(crate) fn connected_peers(&self) -> usize {
+        self.peers.iter().filter(|p| p.info.is_some()).count()
+    }
+
+    /// Pipes of an endpoint (for disconnect/unbind).
+    pub(crate) fn peers_of(&self, endpoint: &Endpoint) -> Vec<PeerId> {
+        self.peers
+            .iter()
+            .filter(|p| &p.endpoint == endpoint)
+            .map(|p| p.id)
+            .collect()
+    }
+}
+
+fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}

@@ -1,0 +1,117 @@
+//! PUB and SUB (RFC 29): the publisher filters by each subscriber's subscriptions and drops
+//! for subscribers at their high-water mark, never blocking; the subscriber keeps counted
+//! subscriptions, sends them to every publisher (again after each reconnect) and fair-queues.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use zmtp_core::{Message, SocketType};
+
+use super::core::check_not_empty;
+use super::{sealed, Kind, Socket};
+use crate::error::{Error, Result};
+
+/// PUB: publishes to subscribers. See [`Socket<Pub>`](Socket#impl-Socket<Pub>).
+#[derive(Debug, Default)]
+pub struct Pub {
+    _private: (),
+}
+
+/// SUB: receives what it subscribed to. See [`Socket<Sub>`](Socket#impl-Socket<Sub>).
+#[derive(Debug, Default)]
+pub struct Sub {
+    _private: (),
+}
+
+impl sealed::Sealed for Pub {}
+impl Kind for Pub {
+    const SOCKET_TYPE: SocketType = SocketType::Pub;
+}
+impl sealed::Sealed for Sub {}
+impl Kind for Sub {
+    const SOCKET_TYPE: SocketType = SocketType::Sub;
+}
+
+impl Socket<Pub> {
+    /// Publishes `message` to every connected subscriber whose subscriptions prefix-match its
+    /// first frame. Never waits: a subscriber whose queue is full misses the message.
+    /// Returns how many subscribers it was queued for.
+    pub fn publish(&mut self, message: impl Into<Message>) -> Result<usize> {
+        let message = message.into();
+        check_not_empty(&message)?;
+        let mut table = self.core.table();
+        if table.is_closed() {
+            return Err(Error::Closed);
+        }
+        Ok(table.send_fan_out(&message))
+    }
+
+    /// Same as [`publish`](Self::publish), for symmetry with the other socket types; it
+    /// completes at once.
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.publish(message).map(|_| ())
+    }
+}
+
+impl futures::Sink<Message> for Socket<Pub> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        // A publisher never waits.
+        Poll::Ready(Ok(()))
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<()> {
+        self.publish(message).map(|_| ())
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Socket<Sub> {
+    /// Subscribes to messages whose first frame starts with `topic` (empty: everything).
+    /// Subscriptions are counted: subscribing twice needs two [`unsubscribe`](Self::unsubscribe)s.
+    pub fn subscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
+        self.core.table().subscribe_local(topic.into());
+        Ok(())
+    }
+
+    /// Cancels one subscription to `topic`.
+    pub fn unsubscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
+        self.core.table().cancel_local(topic.into());
+        Ok(())
+    }
+
+    /// The next message matching a subscription, fair-queued over publishers.
+    ///
+    /// Cancel-safe: a message is only taken when the future completes.
+    pub async fn recv(&mut self) -> Result<Message> {
+        poll_fn(|cx| self.core.poll_recv_fair(cx).map_ok(|(_, m)| m)).await
+    }
+
+    /// The next message if one is waiting, else [`Error::WouldBlock`].
+    pub fn try_recv(&mut self) -> Result<Message> {
+        self.core.try_recv_fair().map(|(_, m)| m)
+    }
+}
+
+impl futures::Stream for Socket<Sub> {
+    type Item = Result<Message>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
+        match self.core.poll_recv_fair(cx) {
+            Poll::Ready(Ok((_, m))) => Poll::Ready(Some(Ok(m))),
+            Poll::Ready(Err(Error::Closed)) => Poll::Ready(None),
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
