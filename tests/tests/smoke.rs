@@ -1,3 +1,4 @@
+//! Smoke test: each socket pair moves one message over TCP.
 use std::time::Duration;
 
 use zmtp_tokio::{Message, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, SubSocket};

@@ -290,3 +290,23 @@ fn max_message_size_counts_every_frame_of_a_message() {
         )]
     );
 }
+
+#[test]
+fn heartbeat_timeout_is_suspended_while_reading_is_paused() {
+    let mut p = ready_pair(
+        heartbeat(1000, Some(500), None),
+        Config::new(SocketType::Dealer),
+    );
+    // The driver stops reading (its application is slow) just before a PING goes out.
+    p.a.set_reading_paused(true);
+    p.advance_silently(Duration::from_secs(10));
+    assert!(p.a_events.is_empty(), "{:?}", p.a_events);
+    // Reading resumes: silence counts again from the next PING on (bytes read ahead count too).
+    p.a.handle_activity(p.now);
+    p.a.set_reading_paused(false);
+    p.advance_silently(Duration::from_millis(1500));
+    assert_eq!(
+        closed(&p.a_events),
+        [&ConnectionError::Timeout(Timeout::Heartbeat)]
+    );
+}

@@ -1,4 +1,113 @@
 //! ZeroMQ sockets on tokio, speaking ZMTP 3.x through the sans-IO engine [`zmtp_core`].
+//!
+//! Pure Rust, no C library: talk to libzmq, pyzmq, JeroMQ or any other ZMTP 3 peer from an
+//! async Rust service, with libzmq's semantics and defaults (high-water marks, round robin,
+//! fair queuing, publisher-side filtering, reconnect, linger, heartbeats, monitor events).
+//!
+//! # Quickstart
+//!
+//! Every socket is a [`Socket<Kind>`](Socket); the aliases below name them. `bind` returns the
+//! real endpoint (so port 0 works), `connect` returns at once and connects in the background.
+//!
+//! ## REQ and REP
+//!
+//! ```
+//! use zmtp_tokio::{RepSocket, ReqSocket};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> zmtp_tokio::Result<()> {
+//! let mut rep = RepSocket::new();
+//! let endpoint = rep.bind("tcp://127.0.0.1:0").await?;
+//! tokio::spawn(async move {
+//!     while let Ok(request) = rep.recv().await {
+//!         let name = String::from_utf8_lossy(&request.frames()[0]).into_owned();
+//!         rep.send(format!("hello, {name}")).await.unwrap();
+//!     }
+//! });
+//!
+//! let mut req = ReqSocket::new();
+//! req.connect(&endpoint)?;
+//! let reply = req.request("world").await?; // send, then wait for the reply
+//! assert_eq!(reply.frames()[0], "hello, world");
+//! # Ok(()) }
+//! ```
+//!
+//! ## PUB and SUB
+//!
+//! ```
+//! use std::time::Duration;
+//! use zmtp_tokio::{PubSocket, SubSocket};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> zmtp_tokio::Result<()> {
+//! let mut publisher = PubSocket::new();
+//! let endpoint = publisher.bind("tcp://127.0.0.1:0").await?;
+//! let mut subscriber = SubSocket::new();
+//! subscriber.subscribe("weather.")?; // prefix match on the first frame
+//! subscriber.connect(&endpoint)?;
+//!
+//! // Subscriptions take a moment to reach the publisher; it drops what nobody wants yet.
+//! let update = loop {
+//!     publisher.publish(["weather.paris", "18C"].into_iter().collect::<zmtp_tokio::Message>())?;
+//!     publisher.publish("sports.football")?; // filtered out at the publisher
+//!     if let Ok(received) = tokio::time::timeout(Duration::from_millis(10), subscriber.recv()).await {
+//!         break received?;
+//!     }
+//! };
+//! assert_eq!(update.frames()[1], "18C");
+//! # Ok(()) }
+//! ```
+//!
+//! ## PUSH and PULL
+//!
+//! ```
+//! use zmtp_tokio::{PullSocket, PushSocket};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> zmtp_tokio::Result<()> {
+//! // Connect first: the PUSH queues (up to its high-water mark) until the PULL is there.
+//! let dir = std::env::temp_dir().join(format!("zmtp-doc-{}", std::process::id()));
+//! let endpoint = format!("ipc://{}", dir.display());
+//! let mut push = PushSocket::new();
+//! push.connect(&endpoint)?;
+//! push.send("job 1").await?;
+//!
+//! let mut pull = PullSocket::new();
+//! pull.bind(&endpoint).await?;
+//! assert_eq!(pull.recv().await?.frames()[0], "job 1");
+//! # Ok(()) }
+//! ```
+//!
+//! `Socket<Pull>` and `Socket<Sub>` are `futures::Stream`s of messages; `Socket<Push>` and
+//! `Socket<Pub>` are `futures::Sink`s.
+//!
+//! # Semantics
+//!
+//! | socket | sends | receives | when it cannot send |
+//! |---|---|---|---|
+//! | REQ | round robin, strict send/recv alternation, empty delimiter added | only the reply from the peer asked | waits |
+//! | REP | the reply, to the peer that asked, with its envelope | fair-queued | never waits (reply dropped if the peer left) |
+//! | PUB | to every subscriber whose subscriptions prefix-match the first frame | — | never waits: drops per subscriber at its HWM |
+//! | SUB | subscriptions (counted), re-sent after each reconnect | fair-queued, filtered | — |
+//! | PUSH | round robin over peers that can take a message | — | waits |
+//! | PULL | — | fair-queued | — |
+//!
+//! A socket connected to an endpoint keeps a queue for it from `connect` on, across
+//! reconnects; a bound socket has a queue per peer from its handshake until it leaves. A full
+//! receive queue stops reading from that peer, so TCP pushes back on its sender.
+//!
+//! # Options and defaults
+//!
+//! See [`Options`]: each field names its libzmq option. Where we deviate from libzmq on purpose:
+//!
+//! | option / behaviour | libzmq | zmtp-tokio | why |
+//! |---|---|---|---|
+//! | `max_message_size` (ZMQ_MAXMSGSIZE) | unlimited | 16 MiB | a peer's frame header must not be able to claim gigabytes; raise it with [`Options::max_message_size`] |
+//! | receive queue size | `recv_hwm` messages | `recv_hwm` messages or 2 × `max_message_size` bytes, whichever is reached first | bounds memory per peer for large messages |
+//! | `linger` (ZMQ_LINGER) | for ever | 30 s | a dropped socket must not keep tasks alive for ever for an unreachable peer; [`Socket::close`] waits for it |
+//! | reconnect after the peer refused our socket type or sent ERROR during the handshake | stops | stops | retrying cannot succeed |
+//! | `ipc://` path already bound by a live process | socket file replaced | `Error::Bind` (address in use) | stealing a live endpoint is never what was meant; stale files are still replaced |
+//! | transports | tcp, ipc, inproc, pgm, ... | tcp, ipc | the rest are outside ZMTP over streams |
+//!
+//! # Monitoring and logging
+//!
+//! [`Socket::monitor`] gives a stream of [`MonitorEvent`]s: listening, accepted, connected,
+//! connect retried, handshake succeeded, handshake failed (with a typed reason), disconnected,
+//! closed. Dropped connections are also logged through `tracing` at `info` level.
 #![forbid(unsafe_code)]
 
 mod endpoint;

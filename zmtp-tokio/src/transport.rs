@@ -29,7 +29,14 @@ impl Listener {
         match endpoint {
             Endpoint::Tcp { host, port } => {
                 let host = Endpoint::tcp_bind_host(host);
-                let listener = TcpListener::bind((host, *port)).await.map_err(bind_error)?;
+                let addrs: Vec<_> = tokio::net::lookup_host((host, *port))
+                    .await
+                    .map_err(|source| Error::Resolve {
+                        endpoint: endpoint.to_string(),
+                        source,
+                    })?
+                    .collect();
+                let listener = TcpListener::bind(&addrs[..]).await.map_err(bind_error)?;
                 let local = listener.local_addr().map_err(bind_error)?;
                 Ok((Listener::Tcp(listener), Endpoint::from_socket_addr(local)))
             }
@@ -67,10 +74,13 @@ impl Drop for Listener {
 }
 
 /// A socket file nobody listens on (left by a crashed process) is removed so that bind works;
-/// one with a live listener is reported as in use rather than stolen.
+/// one with a live listener is reported as in use rather than stolen, and anything that is not
+/// a socket is left alone (bind then fails on it).
 async fn remove_stale_socket(path: &Path) -> io::Result<()> {
-    if tokio::fs::symlink_metadata(path).await.is_err() {
-        return Ok(());
+    use std::os::unix::fs::FileTypeExt;
+    match tokio::fs::symlink_metadata(path).await {
+        Ok(meta) if meta.file_type().is_socket() => {}
+        _ => return Ok(()),
     }
     if UnixStream::connect(path).await.is_ok() {
         return Err(io::Error::new(
@@ -78,7 +88,11 @@ async fn remove_stale_socket(path: &Path) -> io::Result<()> {
             "another process listens on this path",
         ));
     }
-    tokio::fs::remove_file(path).await
+    match tokio::fs::remove_file(path).await {
+        // Another socket's drop may have removed it meanwhile.
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Opens a connection to `endpoint`.

@@ -38,6 +38,9 @@ pub(crate) struct Timers {
     next_ping: Option<Instant>,
     ping_timeout: Option<Instant>,
     peer_ttl: Option<Instant>,
+    /// The driver stopped reading (backpressure): silence cannot be judged, so the liveness
+    /// deadlines are suspended.
+    reading_paused: bool,
 }
 
 impl Timers {
@@ -60,6 +63,14 @@ impl Timers {
         self.peer_ttl = None;
     }
 
+    /// The caller stopped (or resumed) reading from the transport.
+    pub(crate) fn set_reading_paused(&mut self, paused: bool) {
+        self.reading_paused = paused;
+        if paused {
+            self.on_traffic();
+        }
+    }
+
     /// The peer's PING announced a TTL.
     pub(crate) fn on_peer_ping(&mut self, now: Instant, ttl_deciseconds: u16) {
         if ttl_deciseconds > 0 && self.peer_ttl.is_none() {
@@ -73,7 +84,7 @@ impl Timers {
         match (self.next_ping, heartbeat.interval) {
             (Some(due), Some(interval)) if due <= now => {
                 self.next_ping = now.checked_add(interval);
-                if self.ping_timeout.is_none() {
+                if self.ping_timeout.is_none() && !self.reading_paused {
                     let timeout = heartbeat.timeout.unwrap_or(interval);
                     self.ping_timeout = now.checked_add(timeout);
                 }

@@ -35,6 +35,9 @@ const IOV_MAX: usize = 64;
 const READ_CHUNK: usize = 64 * 1024;
 /// Most space reserved at once for a large frame still arriving.
 const READ_RESERVE_MAX: usize = 1024 * 1024;
+/// Bytes read ahead (undecoded) while the application's queue is full: enough to notice that
+/// the peer closed, bounded so that a stalled application bounds our memory too.
+const PAUSED_READ_LIMIT: usize = 256 * 1024;
 /// Loop rounds before yielding to other tasks.
 const ROUNDS_BEFORE_YIELD: usize = 32;
 
@@ -67,6 +70,13 @@ pub(crate) struct Driver {
     batch: Vec<Message>,
     commands: Vec<SubscriptionCommand>,
     ended: Option<DisconnectReason>,
+    /// Bytes were read while paused and not yet fed to the connection.
+    undecoded: bool,
+    /// The transport reported end of stream or an error (kept until the bytes before it are
+    /// decoded).
+    input_ended: Option<Option<io::ErrorKind>>,
+    /// Whether the connection was told that we stopped reading.
+    reading_paused: bool,
 }
 
 impl Driver {
@@ -99,6 +109,9 @@ impl Driver {
             batch: Vec::with_capacity(BATCH),
             commands: Vec::new(),
             ended: None,
+            undecoded: false,
+            input_ended: None,
+            reading_paused: false,
         })
     }
 
@@ -144,12 +157,12 @@ impl Driver {
             progress |= self.pull_outbound(cx);
             match self.poll_write(cx) {
                 Ok(p) => progress |= p,
-                Err(e) => return Poll::Ready(self.io_failed(e)),
+                Err(e) => {
+                    self.end_input(Some(e.kind()));
+                    progress = true;
+                }
             }
-            match self.poll_read(cx) {
-                Ok(p) => progress |= p,
-                Err(e) => return Poll::Ready(self.io_failed(e)),
-            }
+            progress |= self.poll_read(cx);
             progress |= self.poll_timer(cx);
             if !progress {
                 return Poll::Pending;
@@ -163,11 +176,17 @@ impl Driver {
         Instant::now().into_std()
     }
 
-    fn io_failed(&mut self, e: io::Error) -> DriveOutcome {
-        DriveOutcome {
-            reason: DisconnectReason::Io(e.kind()),
-            handshake_done: self.attached,
+    /// The transport is done (end of stream or an error): decode what was read before, so that
+    /// nothing already received is lost, and close the connection.
+    fn end_input(&mut self, error: Option<io::ErrorKind>) {
+        if self.input_ended.is_none() {
+            self.input_ended = Some(error);
         }
+        if self.undecoded {
+            self.undecoded = false;
+            self.conn.handle_bytes(Self::now(), &mut self.read_buf);
+        }
+        self.conn.handle_eof(Self::now());
     }
 
     /// The socket or this endpoint is closing.
@@ -194,6 +213,7 @@ impl Driver {
                 }
                 progress = true;
             }
+            self.resume_reading();
             let Some(event) = self.conn.poll_event() else {
                 return progress;
             };
@@ -228,7 +248,22 @@ impl Driver {
         }
     }
 
+    /// The application's queue has room again: decode what was read ahead meanwhile.
+    fn resume_reading(&mut self) {
+        if self.reading_paused {
+            self.reading_paused = false;
+            self.conn.set_reading_paused(false);
+        }
+        if self.undecoded {
+            self.undecoded = false;
+            self.conn.handle_bytes(Self::now(), &mut self.read_buf);
+        }
+    }
+
     /// Hands a message to the application; false (and the driver registered) when full.
+    /// Once the connection is closed, what it decoded is delivered even past the high-water
+    /// mark (at most one read's worth): it was accepted, so it is not lost, and the pipe can be
+    /// reconnected without waiting for the application.
     fn deliver(&mut self, message: Message, cx: &Context<'_>) -> bool {
         let Some(id) = self.pipe.filter(|_| self.attached) else {
             return true;
@@ -237,7 +272,7 @@ impl Driver {
         if !crate::socket::accepts_inbound(self.shared.socket_type, &table, &message) {
             return true;
         }
-        if !table.inbound_has_room(id, cx) {
+        if !self.conn.is_closed() && !table.inbound_has_room(id, cx) {
             drop(table);
             self.held = Some(message);
             return false;
@@ -248,8 +283,15 @@ impl Driver {
 
     fn finished(&mut self, cx: &mut Context<'_>) -> Option<DriveOutcome> {
         if let Some(reason) = self.ended.clone() {
+            if self.held.is_some() {
+                return None;
+            }
             // Give queued output (an ERROR, a PONG) one chance to leave, then go.
             let _ = self.poll_write(cx);
+            let reason = match self.input_ended {
+                Some(Some(kind)) => DisconnectReason::Io(kind),
+                _ => reason,
+            };
             return Some(DriveOutcome {
                 reason,
                 handshake_done: self.attached,
@@ -342,10 +384,20 @@ impl Driver {
         }
     }
 
-    /// Reads and decodes, unless the application's queue for this peer is full.
-    fn poll_read(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
-        if self.held.is_some() || self.conn.is_closed() || self.ended.is_some() {
-            return Ok(false);
+    /// Reads and decodes. While the application's queue for this peer is full, reads ahead a
+    /// bounded amount without decoding, only to notice a peer that closes meanwhile.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.input_ended.is_some() || self.conn.is_closed() {
+            return false;
+        }
+        let paused = self.held.is_some();
+        if paused && self.read_buf.len() >= PAUSED_READ_LIMIT {
+            // Read-ahead full: the peer may be sending and we cannot see it.
+            if !self.reading_paused {
+                self.reading_paused = true;
+                self.conn.set_reading_paused(true);
+            }
+            return false;
         }
         let free = self.read_buf.capacity() - self.read_buf.len();
         if free < READ_CHUNK / 4 {
@@ -354,17 +406,16 @@ impl Driver {
                 .reserve(needed.clamp(READ_CHUNK, READ_RESERVE_MAX));
         }
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.reader), cx, &mut self.read_buf) {
-            Poll::Ready(Ok(0)) => {
-                self.conn.handle_eof(Self::now());
-                Ok(true)
+            Poll::Ready(Ok(0)) => self.end_input(None),
+            Poll::Ready(Ok(_)) if paused => {
+                self.undecoded = true;
+                self.conn.handle_activity(Self::now());
             }
-            Poll::Ready(Ok(_)) => {
-                self.conn.handle_bytes(Self::now(), &mut self.read_buf);
-                Ok(true)
-            }
-            Poll::Ready(Err(e)) => Err(e),
-            Poll::Pending => Ok(false),
+            Poll::Ready(Ok(_)) => self.conn.handle_bytes(Self::now(), &mut self.read_buf),
+            Poll::Ready(Err(e)) => self.end_input(Some(e.kind())),
+            Poll::Pending => return false,
         }
+        true
     }
 
     /// Keeps the timer on the earliest deadline and fires the connection's timers.

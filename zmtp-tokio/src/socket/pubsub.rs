@@ -48,9 +48,12 @@ impl Socket<Pub> {
         Ok(table.send_fan_out(&message))
     }
 
-    /// Same as [`publish`](Self::publish), for symmetry with the other socket types; it
-    /// completes at once.
+    /// Same as [`publish`](Self::publish), but an await point: a loop of `send`s yields to
+    /// the runtime now and then (tokio's cooperative budget), so that the connection tasks
+    /// get to run and drain the queues. A loop of `publish` calls that never awaits starves
+    /// them and makes subscribers' queues overflow.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        tokio::task::consume_budget().await;
         self.publish(message).map(|_| ())
     }
 }

@@ -1,0 +1,158 @@
+//! libzmq helpers shared by the `interop_*` tests (the `zmq` crate, linked against the system
+//! libzmq through pkg-config, is a dev-dependency, so these cannot live in `tests/src/lib.rs`).
+//!
+//! Every libzmq socket made here has `ZMQ_RCVTIMEO`, `ZMQ_SNDTIMEO` and `ZMQ_LINGER` set, so a
+//! blocking call fails instead of hanging and dropping a context never waits long.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::Path;
+
+pub use zmtp_tests::*;
+
+/// Receive and send timeout of every libzmq socket, in milliseconds.
+pub const TIMEOUT_MS: i32 = 5_000;
+/// Linger of every libzmq socket, in milliseconds: long enough to flush what a test sent,
+/// short enough that dropping a context never stalls a test.
+pub const LINGER_MS: i32 = 500;
+
+/// A new libzmq context, asserting the library really is libzmq 4.x.
+pub fn context() -> zmq::Context {
+    let (major, _, _) = zmq::version();
+    assert_eq!(major, 4, "expected libzmq 4.x, found {:?}", zmq::version());
+    zmq::Context::new()
+}
+
+/// A libzmq socket with the timeouts and linger above.
+pub fn socket(ctx: &zmq::Context, kind: zmq::SocketType) -> zmq::Socket {
+    let s = ctx.socket(kind).expect("libzmq socket");
+    s.set_rcvtimeo(TIMEOUT_MS).unwrap();
+    s.set_sndtimeo(TIMEOUT_MS).unwrap();
+    s.set_linger(LINGER_MS).unwrap();
+    s
+}
+
+/// Binds a libzmq socket to a free loopback port and returns `tcp://127.0.0.1:PORT`.
+pub fn bind_tcp(s: &zmq::Socket) -> String {
+    s.bind("tcp://127.0.0.1:*").expect("libzmq bind");
+    last_endpoint(s)
+}
+
+/// The endpoint a libzmq socket was last bound to.
+pub fn last_endpoint(s: &zmq::Socket) -> String {
+    s.get_last_endpoint()
+        .expect("ZMQ_LAST_ENDPOINT")
+        .expect("utf-8 endpoint")
+}
+
+/// An `ipc://` endpoint for a fresh path inside `dir`.
+pub fn ipc_endpoint(dir: &Path, name: &str) -> String {
+    format!("ipc://{}", dir.join(name).display())
+}
+
+/// Receives one whole message, failing the test after [`TIMEOUT_MS`].
+pub fn recv(s: &zmq::Socket, what: &str) -> Vec<Vec<u8>> {
+    s.recv_multipart(0)
+        .unwrap_or_else(|e| panic!("libzmq recv ({what}): {e}"))
+}
+
+/// A whole message if one is waiting now.
+pub fn try_recv(s: &zmq::Socket) -> Option<Vec<Vec<u8>>> {
+    match s.recv_multipart(zmq::DONTWAIT) {
+        Ok(frames) => Some(frames),
+        Err(zmq::Error::EAGAIN) => None,
+        Err(e) => panic!("libzmq recv: {e}"),
+    }
+}
+
+/// Sends one whole message, failing the test after [`TIMEOUT_MS`].
+pub fn send(s: &zmq::Socket, frames: &[&[u8]], what: &str) {
+    s.send_multipart(frames.iter().copied(), 0)
+        .unwrap_or_else(|e| panic!("libzmq send ({what}): {e}"));
+}
+
+/// Owned copies of byte-string frames, to compare with received messages.
+pub fn owned(frames: &[&[u8]]) -> Vec<Vec<u8>> {
+    frames.iter().map(|f| f.to_vec()).collect()
+}
+
+/// Heartbeat options for a libzmq socket, in milliseconds.
+pub fn set_heartbeats(s: &zmq::Socket, ivl_ms: i32, timeout_ms: i32, ttl_ms: i32) {
+    s.set_heartbeat_ivl(ivl_ms).unwrap();
+    s.set_heartbeat_timeout(timeout_ms).unwrap();
+    s.set_heartbeat_ttl(ttl_ms).unwrap();
+}
+
+/// Waits (at most [`LIMIT`]) for a whole message on a libzmq socket from async code, polling
+/// with `ZMQ_DONTWAIT` so that no runtime thread blocks.
+pub async fn recv_async(s: &zmq::Socket, what: &str) -> Vec<Vec<u8>> {
+    within(LIMIT, what, async {
+        loop {
+            if let Some(frames) = try_recv(s) {
+                return frames;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    })
+    .await
+}
+
+/// The transport a test runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `tcp://127.0.0.1` with a free port.
+    Tcp,
+    /// `ipc://` on a fresh path in a temporary directory.
+    Ipc,
+}
+
+/// Which side binds; the other connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binder {
+    /// Our socket binds, libzmq's connects.
+    Ours,
+    /// libzmq's socket binds, ours connects.
+    Libzmq,
+}
+
+/// A link made by [`link`]: the endpoint, and the temporary directory of an ipc path.
+#[derive(Debug)]
+pub struct Link {
+    /// The endpoint bound (with its real port).
+    pub endpoint: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Binds one of the two sockets and connects the other to it.
+pub async fn link<K: zmtp_tokio::Kind>(
+    ours: &zmtp_tokio::Socket<K>,
+    theirs: &zmq::Socket,
+    binder: Binder,
+    transport: Transport,
+) -> Link {
+    let dir = (transport == Transport::Ipc).then(|| tempfile::tempdir().expect("temp dir"));
+    let requested = match (&dir, binder) {
+        (Some(dir), _) => ipc_endpoint(dir.path(), "interop.sock"),
+        (None, Binder::Ours) => "tcp://127.0.0.1:0".to_owned(),
+        (None, Binder::Libzmq) => "tcp://127.0.0.1:*".to_owned(),
+    };
+    let endpoint = match binder {
+        Binder::Ours => {
+            let endpoint = within(LIMIT, "our bind", ours.bind(requested.as_str()))
+                .await
+                .expect("our bind")
+                .to_string();
+            theirs.connect(&endpoint).expect("libzmq connect");
+            endpoint
+        }
+        Binder::Libzmq => {
+            theirs.bind(&requested).expect("libzmq bind");
+            let endpoint = last_endpoint(theirs);
+            ours.connect(endpoint.as_str()).expect("our connect");
+            endpoint
+        }
+    };
+    Link {
+        endpoint,
+        _dir: dir,
+    }
+}

@@ -1,0 +1,113 @@
+//! `zmtp`: command line tools for zmtp-tokio.
+//!
+//! For now one subcommand, `zmtp perf`, with libzmq's four perf tests (`local_thr`,
+//! `remote_thr`, `local_lat`, `remote_lat`, same arguments and output) plus a PUB→SUB fan-out
+//! pair (`pub_thr`, `sub_thr`). Run `zmtp perf --help` for the details.
+
+mod perf;
+mod report;
+
+use std::process::ExitCode;
+
+/// Which tokio runtime the perf test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runtime {
+    /// `current_thread`: everything on the main thread.
+    Current,
+    /// `multi_thread` with one worker per core.
+    Multi,
+}
+
+impl Runtime {
+    /// Parses `current` or `multi`.
+    fn parse(name: &str) -> Option<Runtime> {
+        match name {
+            "current" | "current_thread" => Some(Runtime::Current),
+            "multi" | "multi_thread" => Some(Runtime::Multi),
+            _ => None,
+        }
+    }
+}
+
+/// The runtime used when neither `--runtime` nor `ZMTP_RUNTIME` says otherwise: the one that
+/// measured faster on the benchmark suite (bench/), both for throughput and latency.
+const DEFAULT_RUNTIME: Runtime = Runtime::Current;
+
+const USAGE: &str = "\
+usage: zmtp perf [--runtime current|multi] <test> <args...>
+
+tests (libzmq's perf tools, same argument order and output):
+  local_thr  <bind-to>    <message-size> <message-count>   PULL: receive, print throughput
+  remote_thr <connect-to> <message-size> <message-count>   PUSH: send, exit once delivered
+  local_lat  <bind-to>    <message-size> <roundtrips>      REP: echo
+  remote_lat <connect-to> <message-size> <roundtrips>      REQ: print one-way latency
+fan-out (no libzmq equivalent):
+  pub_thr    <bind-to>    <message-size> <message-count> <subscribers>
+             PUB: wait for <subscribers> peers, publish, then send end markers
+             (a message of message-size + 1 bytes)
+  sub_thr    <connect-to> <message-size> <message-count>
+             SUB: receive until message-count messages, an end marker or 1 s of silence
+
+--runtime current|multi (or env ZMTP_RUNTIME): tokio's current_thread runtime or the
+multi_thread one with a worker per core. Default: current, which measured faster for both
+throughput and latency (bench/README.md).
+endpoints: tcp://host:port or ipc://path";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("zmtp: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parses the command line and runs the chosen test.
+fn run(args: &[String]) -> Result<(), String> {
+    let mut args = args.iter().map(String::as_str).peekable();
+    match args.next() {
+        Some("perf") => {}
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return Ok(());
+        }
+        Some(other) => return Err(format!("unknown command {other:?}\n{USAGE}")),
+        None => return Err(USAGE.to_string()),
+    }
+    let mut runtime = match std::env::var("ZMTP_RUNTIME") {
+        Ok(name) => Runtime::parse(&name).ok_or(format!("bad ZMTP_RUNTIME {name:?}"))?,
+        Err(_) => DEFAULT_RUNTIME,
+    };
+    let mut rest = Vec::new();
+    while let Some(arg) = args.next() {
+        match arg {
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            "--runtime" => {
+                let name = args.next().ok_or("--runtime needs current or multi")?;
+                runtime = Runtime::parse(name).ok_or(format!("bad runtime {name:?}"))?;
+            }
+            _ => match arg.strip_prefix("--runtime=") {
+                Some(name) => {
+                    runtime = Runtime::parse(name).ok_or(format!("bad runtime {name:?}"))?;
+                }
+                None => rest.push(arg),
+            },
+        }
+    }
+    let test = perf::Test::parse(&rest).map_err(|e| format!("{e}\n{USAGE}"))?;
+    let rt = match runtime {
+        Runtime::Current => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Runtime::Multi => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    }
+    .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
+    rt.block_on(test.run()).map_err(|e| e.to_string())
+}
