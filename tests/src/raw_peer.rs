@@ -25,36 +25,10 @@ pub const COMMAND: u8 = 0x04;
 
 /// A ZMTP 3.`minor` greeting for the NULL mechanism, as a client.
 pub fn greeting(minor: u8) -> Vec<u8> {
-    let mut g = vec![0u8; 64];
-    g[0] = 0xff;
-    g[9] = 0x7f;
-    g[10] = 3;
-    g[11] = minor;
-    g[12..16].copy_from_slice(b"NULL");
-    g
+    crate::raw::greeting(3, minor, "NULL", false)
 }
 
-/// One frame with the given flags, in the short form when the body fits.
-pub fn frame(flags: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 9);
-    if body.len() <= 255 {
-        out.push(flags);
-        out.push(body.len() as u8);
-    } else {
-        out.push(flags | LONG);
-        out.extend_from_slice(&(body.len() as u64).to_be_bytes());
-    }
-    out.extend_from_slice(body);
-    out
-}
-
-/// A command frame: `name-len name data`.
-pub fn command(name: &str, data: &[u8]) -> Vec<u8> {
-    let mut body = vec![name.len() as u8];
-    body.extend_from_slice(name.as_bytes());
-    body.extend_from_slice(data);
-    frame(COMMAND, &body)
-}
+pub use crate::raw::{command, frame};
 
 /// READY with the given properties.
 pub fn ready_with(properties: &[(&str, &[u8])]) -> Vec<u8> {

@@ -157,14 +157,8 @@ impl Connection {
         }
     }
 
-    /// Bytes arrived that the caller keeps to feed later (it reads ahead while its application
-    /// is not taking messages). They count as a sign of life for heartbeats now.
-    pub fn handle_activity(&mut self, _now: Instant) {
-        self.timers.on_traffic();
-    }
-
     /// Tells the connection that the caller stopped reading from the transport (for
-    /// backpressure: its read-ahead is full too) or resumed. While paused, the heartbeat
+    /// backpressure: its application takes no messages and its read-ahead is full) or resumed. While paused, the heartbeat
     /// timeout and the peer's TTL are suspended: unread bytes may be waiting in the transport,
     /// so silence proves nothing (libzmq drops live peers here). PINGs are still sent.
     pub fn set_reading_paused(&mut self, paused: bool) {

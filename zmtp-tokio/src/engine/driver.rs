@@ -35,8 +35,9 @@ const IOV_MAX: usize = 64;
 const READ_CHUNK: usize = 64 * 1024;
 /// Most space reserved at once for a large frame still arriving.
 const READ_RESERVE_MAX: usize = 1024 * 1024;
-/// Bytes read ahead (undecoded) while the application's queue is full: enough to notice that
-/// the peer closed, bounded so that a stalled application bounds our memory too.
+/// Bytes read (and decoded into the connection's event queue) while the application's queue
+/// is full: enough to notice that the peer closed or stays alive, bounded so that a stalled
+/// application bounds our memory too.
 const PAUSED_READ_LIMIT: usize = 256 * 1024;
 /// Loop rounds before yielding to other tasks.
 const ROUNDS_BEFORE_YIELD: usize = 32;
@@ -70,8 +71,8 @@ pub(crate) struct Driver {
     batch: Vec<Message>,
     commands: Vec<SubscriptionCommand>,
     ended: Option<DisconnectReason>,
-    /// Bytes were read while paused and not yet fed to the connection.
-    undecoded: bool,
+    /// Bytes read while the application's queue was full.
+    read_ahead: usize,
     /// The transport reported end of stream or an error (kept until the bytes before it are
     /// decoded).
     input_ended: Option<Option<io::ErrorKind>>,
@@ -109,7 +110,7 @@ impl Driver {
             batch: Vec::with_capacity(BATCH),
             commands: Vec::new(),
             ended: None,
-            undecoded: false,
+            read_ahead: 0,
             input_ended: None,
             reading_paused: false,
         })
@@ -176,15 +177,11 @@ impl Driver {
         Instant::now().into_std()
     }
 
-    /// The transport is done (end of stream or an error): decode what was read before, so that
-    /// nothing already received is lost, and close the connection.
+    /// The transport is done (end of stream or an error): close the connection; what it
+    /// decoded before is still delivered.
     fn end_input(&mut self, error: Option<io::ErrorKind>) {
         if self.input_ended.is_none() {
             self.input_ended = Some(error);
-        }
-        if self.undecoded {
-            self.undecoded = false;
-            self.conn.handle_bytes(Self::now(), &mut self.read_buf);
         }
         self.conn.handle_eof(Self::now());
     }
@@ -248,15 +245,12 @@ impl Driver {
         }
     }
 
-    /// The application's queue has room again: decode what was read ahead meanwhile.
+    /// The application's queue has room again.
     fn resume_reading(&mut self) {
+        self.read_ahead = 0;
         if self.reading_paused {
             self.reading_paused = false;
             self.conn.set_reading_paused(false);
-        }
-        if self.undecoded {
-            self.undecoded = false;
-            self.conn.handle_bytes(Self::now(), &mut self.read_buf);
         }
     }
 
@@ -385,14 +379,15 @@ impl Driver {
     }
 
     /// Reads and decodes. While the application's queue for this peer is full, reads ahead a
-    /// bounded amount without decoding, only to notice a peer that closes meanwhile.
+    /// bounded amount (decoded messages wait in the connection's event queue), so that a peer
+    /// that closes, or stays silent, is still noticed.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
         if self.input_ended.is_some() || self.conn.is_closed() {
             return false;
         }
         let paused = self.held.is_some();
-        if paused && self.read_buf.len() >= PAUSED_READ_LIMIT {
-            // Read-ahead full: the peer may be sending and we cannot see it.
+        if paused && self.read_ahead >= PAUSED_READ_LIMIT {
+            // Read-ahead exhausted: the peer may be sending and we cannot see it.
             if !self.reading_paused {
                 self.reading_paused = true;
                 self.conn.set_reading_paused(true);
@@ -405,13 +400,15 @@ impl Driver {
             self.read_buf
                 .reserve(needed.clamp(READ_CHUNK, READ_RESERVE_MAX));
         }
+        let before = self.read_buf.len();
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.reader), cx, &mut self.read_buf) {
             Poll::Ready(Ok(0)) => self.end_input(None),
-            Poll::Ready(Ok(_)) if paused => {
-                self.undecoded = true;
-                self.conn.handle_activity(Self::now());
+            Poll::Ready(Ok(_)) => {
+                if paused {
+                    self.read_ahead += self.read_buf.len() - before;
+                }
+                self.conn.handle_bytes(Self::now(), &mut self.read_buf);
             }
-            Poll::Ready(Ok(_)) => self.conn.handle_bytes(Self::now(), &mut self.read_buf),
             Poll::Ready(Err(e)) => self.end_input(Some(e.kind())),
             Poll::Pending => return false,
         }

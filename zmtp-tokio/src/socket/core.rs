@@ -224,6 +224,16 @@ impl SocketCore {
         }
     }
 
+    /// The next fair-queued message as a `Stream` item: the stream ends when the socket closes.
+    pub(crate) fn poll_next_fair(&self, cx: &Context<'_>) -> Poll<Option<Result<Message>>> {
+        match self.poll_recv_fair(cx) {
+            Poll::Ready(Ok((_, m))) => Poll::Ready(Some(Ok(m))),
+            Poll::Ready(Err(Error::Closed)) => Poll::Ready(None),
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
     /// Fair-queued receive without waiting.
     pub(crate) fn try_recv_fair(&self) -> Result<(PeerId, Message)> {
         let mut table = self.table();

@@ -97,11 +97,6 @@ impl futures::Stream for Socket<Pull> {
 
     /// Yields messages for ever; ends only when the socket is closed.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
-        match self.core.poll_recv_fair(cx) {
-            Poll::Ready(Ok((_, m))) => Poll::Ready(Some(Ok(m))),
-            Poll::Ready(Err(Error::Closed)) => Poll::Ready(None),
-            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
-            Poll::Pending => Poll::Pending,
-        }
+        self.core.poll_next_fair(cx)
     }
 }
