@@ -200,48 +200,78 @@ impl Driver {
         self.closing = Some(deadline);
     }
 
-    /// Moves connection events into the peer table. Returns whether anything happened.
+    /// Moves connection events into the peer table, taking its lock once for a run of
+    /// messages. Returns whether anything happened.
     fn dispatch_events(&mut self, cx: &Context<'_>) -> bool {
         let mut progress = false;
+        let shared = Arc::clone(&self.shared);
+        let mut table = None;
         loop {
-            if let Some(message) = self.held.take() {
-                if !self.deliver(message, cx) {
-                    return progress;
-                }
-                progress = true;
-            }
-            self.resume_reading();
-            let Some(event) = self.conn.poll_event() else {
-                return progress;
+            let message = match self.held.take() {
+                Some(message) => message,
+                None => match self.conn.poll_event() {
+                    None => break,
+                    Some(Event::Message(message)) => message,
+                    Some(event) => {
+                        drop(table.take());
+                        self.handle_event(event);
+                        progress = true;
+                        continue;
+                    }
+                },
             };
-            progress = true;
-            match event {
-                Event::Message(message) => self.held = Some(message),
-                Event::Ready(info) => {
-                    let peer = info.socket_type;
-                    let (id, topics) = self.shared.table().attach(self.pipe, &self.endpoint, info);
-                    self.pipe = Some(id);
-                    self.attached = true;
-                    for topic in topics {
-                        let _ = self.conn.subscribe(&topic);
-                    }
-                    self.shared.monitor.emit(MonitorEvent::HandshakeSucceeded {
-                        endpoint: self.endpoint.clone(),
-                        peer,
-                    });
-                }
-                Event::Subscribe(topic) => {
-                    if let Some(id) = self.pipe.filter(|_| self.attached) {
-                        self.shared.table().peer_subscribe(id, topic);
-                    }
-                }
-                Event::Cancel(topic) => {
-                    if let Some(id) = self.pipe.filter(|_| self.attached) {
-                        self.shared.table().peer_cancel(id, &topic);
-                    }
-                }
-                Event::Closed(error) => self.ended = Some(closed_reason(error)),
+            let Some(id) = self.pipe.filter(|_| self.attached) else {
+                continue;
+            };
+            let table = table.get_or_insert_with(|| shared.table());
+            if !crate::socket::accepts_inbound(shared.socket_type, table, &message) {
+                progress = true;
+                continue;
             }
+            // Once the connection is closed, what it decoded is delivered even past the
+            // high-water mark (at most one read-ahead's worth): it was accepted, so it is not
+            // lost, and the pipe can reconnect without waiting for the application.
+            if !self.conn.is_closed() && !table.inbound_has_room(id, cx) {
+                self.held = Some(message);
+                return progress;
+            }
+            table.deliver(id, message);
+            progress = true;
+        }
+        drop(table);
+        self.resume_reading();
+        progress
+    }
+
+    /// Everything but messages: handshake completion, subscriptions, the end.
+    fn handle_event(&mut self, event: Event) {
+        match event {
+            // Messages are dispatched in batches by the caller and never reach here.
+            Event::Message(_) => {}
+            Event::Ready(info) => {
+                let peer = info.socket_type;
+                let (id, topics) = self.shared.table().attach(self.pipe, &self.endpoint, info);
+                self.pipe = Some(id);
+                self.attached = true;
+                for topic in topics {
+                    let _ = self.conn.subscribe(&topic);
+                }
+                self.shared.monitor.emit(MonitorEvent::HandshakeSucceeded {
+                    endpoint: self.endpoint.clone(),
+                    peer,
+                });
+            }
+            Event::Subscribe(topic) => {
+                if let Some(id) = self.pipe.filter(|_| self.attached) {
+                    self.shared.table().peer_subscribe(id, topic);
+                }
+            }
+            Event::Cancel(topic) => {
+                if let Some(id) = self.pipe.filter(|_| self.attached) {
+                    self.shared.table().peer_cancel(id, &topic);
+                }
+            }
+            Event::Closed(error) => self.ended = Some(closed_reason(error)),
         }
     }
 
@@ -252,27 +282,6 @@ impl Driver {
             self.reading_paused = false;
             self.conn.set_reading_paused(false);
         }
-    }
-
-    /// Hands a message to the application; false (and the driver registered) when full.
-    /// Once the connection is closed, what it decoded is delivered even past the high-water
-    /// mark (at most one read's worth): it was accepted, so it is not lost, and the pipe can be
-    /// reconnected without waiting for the application.
-    fn deliver(&mut self, message: Message, cx: &Context<'_>) -> bool {
-        let Some(id) = self.pipe.filter(|_| self.attached) else {
-            return true;
-        };
-        let mut table = self.shared.table();
-        if !crate::socket::accepts_inbound(self.shared.socket_type, &table, &message) {
-            return true;
-        }
-        if !self.conn.is_closed() && !table.inbound_has_room(id, cx) {
-            drop(table);
-            self.held = Some(message);
-            return false;
-        }
-        table.deliver(id, message);
-        true
     }
 
     fn finished(&mut self, cx: &mut Context<'_>) -> Option<DriveOutcome> {
