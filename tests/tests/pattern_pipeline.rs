@@ -36,7 +36,33 @@ over_tcp_and_ipc!(
     a_bound_push_without_peers_waits_until_one_connects,
     fifty_pushes_into_one_pull_lose_nothing,
     a_ten_mib_message_arrives_intact,
+    one_pull_binds_and_connects_at_once_and_receives_from_both_sides,
 );
+
+/// One PULL both binds (a PUSH connects to it) and connects (to a bound PUSH): it fair-queues
+/// messages from both, and unbinding one endpoint leaves the other working.
+async fn one_pull_binds_and_connects_at_once_and_receives_from_both_sides(t: Transport) {
+    let mut pull = PullSocket::new();
+    let bound = pull.bind(t.bind_endpoint()).await.unwrap();
+    let mut connecting_push = PushSocket::new();
+    connecting_push.connect(&bound).unwrap();
+    let mut bound_push = PushSocket::new();
+    let push_ep = bound_push.bind(t.bind_endpoint()).await.unwrap();
+    pull.connect(&push_ep).unwrap();
+
+    within(LIMIT, "send", connecting_push.send("via bind")).await.unwrap();
+    within(LIMIT, "send", bound_push.send("via connect")).await.unwrap();
+    let mut got = vec![
+        text(&within(LIMIT, "recv", pull.recv()).await.unwrap()),
+        text(&within(LIMIT, "recv", pull.recv()).await.unwrap()),
+    ];
+    got.sort();
+    assert_eq!(got, ["via bind", "via connect"]);
+
+    pull.unbind(&bound).unwrap();
+    within(LIMIT, "send", bound_push.send("still here")).await.unwrap();
+    assert_eq!(text(&within(LIMIT, "recv", pull.recv()).await.unwrap()), "still here");
+}
 
 /// A bound PUSH with three PULLs connected: 300 messages go 100 to each, in strict rotation.
 async fn push_round_robins_evenly_over_three_connected_pulls(t: Transport) {
