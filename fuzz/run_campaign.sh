@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")"
 secs=${1:-600}; shift || true
-targets=${*:-"frame_decoder greeting server_connection client_connection"}
+targets=${*:-"frame_decoder greeting server_connection client_connection plain_server plain_client curve_server curve_client"}
 for t in $targets; do
   echo "=== $t ${secs}s $(date -u +%FT%TZ)" >> campaign.log
   cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -max_len=4096 -rss_limit_mb=1024 -print_final_stats=1 \

@@ -42,3 +42,23 @@ fn server_connection_corpus_replays_cleanly() {
 fn client_connection_corpus_replays_cleanly() {
     replay("client_connection", zmtp_core::fuzzing::client_connection);
 }
+
+#[test]
+fn plain_server_corpus_replays_cleanly() {
+    replay("plain_server", zmtp_core::fuzzing::plain_server);
+}
+
+#[test]
+fn plain_client_corpus_replays_cleanly() {
+    replay("plain_client", zmtp_core::fuzzing::plain_client);
+}
+
+#[test]
+fn curve_server_corpus_replays_cleanly() {
+    replay("curve_server", zmtp_core::fuzzing::curve_server);
+}
+
+#[test]
+fn curve_client_corpus_replays_cleanly() {
+    replay("curve_client", zmtp_core::fuzzing::curve_client);
+}

@@ -50,8 +50,12 @@ async fn one_pull_binds_and_connects_at_once_and_receives_from_both_sides(t: Tra
     let push_ep = bound_push.bind(t.bind_endpoint()).await.unwrap();
     pull.connect(&push_ep).unwrap();
 
-    within(LIMIT, "send", connecting_push.send("via bind")).await.unwrap();
-    within(LIMIT, "send", bound_push.send("via connect")).await.unwrap();
+    within(LIMIT, "send", connecting_push.send("via bind"))
+        .await
+        .unwrap();
+    within(LIMIT, "send", bound_push.send("via connect"))
+        .await
+        .unwrap();
     let mut got = vec![
         text(&within(LIMIT, "recv", pull.recv()).await.unwrap()),
         text(&within(LIMIT, "recv", pull.recv()).await.unwrap()),
@@ -60,8 +64,13 @@ async fn one_pull_binds_and_connects_at_once_and_receives_from_both_sides(t: Tra
     assert_eq!(got, ["via bind", "via connect"]);
 
     pull.unbind(&bound).unwrap();
-    within(LIMIT, "send", bound_push.send("still here")).await.unwrap();
-    assert_eq!(text(&within(LIMIT, "recv", pull.recv()).await.unwrap()), "still here");
+    within(LIMIT, "send", bound_push.send("still here"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&within(LIMIT, "recv", pull.recv()).await.unwrap()),
+        "still here"
+    );
 }
 
 /// A bound PUSH with three PULLs connected: 300 messages go 100 to each, in strict rotation.

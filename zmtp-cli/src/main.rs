@@ -30,7 +30,8 @@ impl Runtime {
 }
 
 /// The runtime used when neither `--runtime` nor `ZMTP_RUNTIME` says otherwise: the one that
-/// measured faster on the benchmark suite (bench/), both for throughput and latency.
+/// measured faster on the benchmark suite (bench/): 1.4-2.4x the throughput of multi_thread
+/// up to 1 KiB messages and half its latency; multi_thread wins only at 64 KiB (~1.2x).
 const DEFAULT_RUNTIME: Runtime = Runtime::Current;
 
 const USAGE: &str = "\
@@ -49,8 +50,8 @@ fan-out (no libzmq equivalent):
              SUB: receive until message-count messages, an end marker or 1 s of silence
 
 --runtime current|multi (or env ZMTP_RUNTIME): tokio's current_thread runtime or the
-multi_thread one with a worker per core. Default: current, which measured faster for both
-throughput and latency (bench/README.md).
+multi_thread one with a worker per core. Default: current, which measured faster for
+latency and for throughput up to 1 KiB messages; multi wins only for 64 KiB (bench/README.md).
 endpoints: tcp://host:port or ipc://path";
 
 fn main() -> ExitCode {

@@ -152,10 +152,10 @@ impl Test {
     }
 }
 
-/// Options for every perf socket: libzmq's defaults (HWM 1000), but linger until delivered
-/// so that a sender exits only after its peer got everything, as libzmq's tools do.
+/// Options for every perf socket: the defaults (HWM 1000 as in libzmq), but linger until
+/// delivered so that a sender exits only after its peer got everything, as libzmq's tools do.
 fn options() -> Options {
-    Options::default().linger(None).max_message_size(None)
+    Options::default().linger(None)
 }
 
 /// Fails unless `message` is one frame of `size` bytes, as libzmq's tools check.

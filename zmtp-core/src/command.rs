@@ -109,15 +109,7 @@ impl Command {
 
     /// Appends the whole command frame (header included).
     pub fn encode(&self, dst: &mut BytesMut) {
-        let name = self.name();
-        let data_len = match self {
-            Command::Ready(m) => m.encoded_len(),
-            Command::Error(reason) => 1 + reason.len().min(MAX_ERROR_REASON),
-            Command::Subscribe(t) | Command::Cancel(t) => t.len(),
-            Command::Ping { context, .. } => 2 + context.len(),
-            Command::Pong(context) => context.len(),
-        };
-        let body_len = 1 + name.len() + data_len;
+        let body_len = self.encoded_body_len();
         dst.reserve(9 + body_len);
         FrameHeader {
             more: false,
@@ -125,6 +117,25 @@ impl Command {
             size: body_len as u64,
         }
         .encode(dst);
+        self.encode_body(dst);
+    }
+
+    /// Bytes [`encode_body`](Self::encode_body) writes.
+    pub fn encoded_body_len(&self) -> usize {
+        let data_len = match self {
+            Command::Ready(m) => m.encoded_len(),
+            Command::Error(reason) => 1 + reason.len().min(MAX_ERROR_REASON),
+            Command::Subscribe(t) | Command::Cancel(t) => t.len(),
+            Command::Ping { context, .. } => 2 + context.len(),
+            Command::Pong(context) => context.len(),
+        };
+        1 + self.name().len() + data_len
+    }
+
+    /// Appends the command body without a frame header: `name-len name data`. CURVE seals this
+    /// inside a MESSAGE.
+    pub fn encode_body(&self, dst: &mut impl BufMut) {
+        let name = self.name();
         dst.put_u8(name.len() as u8);
         dst.put_slice(name.as_bytes());
         match self {

@@ -20,6 +20,9 @@ pub enum ConnectionError {
     Protocol(ProtocolViolation),
     /// The peer speaks ZMTP, but not in a way we can talk to.
     Incompatible(Incompatible),
+    /// PLAIN or CURVE: a peer was refused, refused us, or sent bytes that fail CURVE's
+    /// integrity checks. See [`AuthError`].
+    Authentication(AuthError),
     /// The peer sent an ERROR command. Per RFC 37 the same credentials must not be retried.
     PeerError {
         /// The reason the peer gave (at most 255 bytes, usually ASCII).
@@ -57,6 +60,15 @@ pub enum Malformed {
     DuplicateProperty(String),
     /// A `Socket-Type` value that names no ZeroMQ socket type.
     UnknownSocketType(Bytes),
+    /// A mechanism command of a size its grammar does not allow (CURVE's are fixed or have a
+    /// minimum: HELLO 200 bytes, WELCOME 168, INITIATE at least 257, READY at least 30, MESSAGE
+    /// at least 33, counted from the name-length byte).
+    BadCommandSize {
+        /// The command's name, e.g. `"HELLO"`.
+        command: &'static str,
+        /// The size of the command body received.
+        size: usize,
+    },
 }
 
 /// Well-formed input that the protocol does not allow at that point.
@@ -99,12 +111,64 @@ pub enum Incompatible {
         /// The peer's mechanism name, trailing NULs removed.
         theirs: String,
     },
+    /// The CURVE client's HELLO announced a CurveZMQ version other than 1.0.
+    CurveVersion {
+        /// Major version byte.
+        major: u8,
+        /// Minor version byte.
+        minor: u8,
+    },
     /// The socket types cannot talk to each other (RFC 23's compatibility table).
     SocketType {
         /// Our socket type.
         ours: SocketType,
         /// The peer's socket type.
         theirs: SocketType,
+    },
+}
+
+/// Why a PLAIN or CURVE handshake, or a CURVE connection, failed on security grounds.
+///
+/// Only [`Rejected`](AuthError::Rejected) and [`Denied`](AuthError::Denied) are about
+/// credentials; the others mean the bytes could not have come from a peer holding the keys it
+/// claims (wrong server key, tampering, replay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// We refused the peer: our authentication hook said no, or no hook was configured for a
+    /// PLAIN server, which then refuses everyone.
+    Denied {
+        /// What the refusal said (sent as the ERROR reason `"300"`, `"400"` or `"500"`).
+        status: crate::mechanism::DenyStatus,
+    },
+    /// The peer refused us: it sent ERROR during a PLAIN or CURVE handshake (for a libzmq
+    /// server, the ZAP status code, e.g. `"400"`). Do not retry with the same credentials.
+    Rejected {
+        /// The reason the peer gave.
+        reason: Bytes,
+    },
+    /// A CURVE box did not open: a wrong key (a client with the wrong server key fails on
+    /// HELLO or WELCOME), or bytes altered on the way.
+    BadBox {
+        /// The command whose box failed, e.g. `"HELLO"` or `"MESSAGE"`.
+        command: &'static str,
+    },
+    /// The cookie in a CURVE INITIATE is not the one this server issued in its WELCOME.
+    BadCookie,
+    /// The cookie in a CURVE INITIATE is older than the cookie lifetime (60 s).
+    CookieExpired,
+    /// The vouch in a CURVE INITIATE does not open with the client's long-term key, or does not
+    /// name the client's transient key and this server's key.
+    BadVouch,
+    /// A CURVE short nonce not greater than the last one received: a replayed or reordered
+    /// command or MESSAGE.
+    NonceNotIncreasing {
+        /// The command that carried it.
+        command: &'static str,
+        /// The nonce received.
+        nonce: u64,
+        /// The last nonce accepted.
+        last: u64,
     },
 }
 
@@ -144,6 +208,12 @@ impl From<ProtocolViolation> for ConnectionError {
     }
 }
 
+impl From<AuthError> for ConnectionError {
+    fn from(e: AuthError) -> Self {
+        ConnectionError::Authentication(e)
+    }
+}
+
 impl From<Incompatible> for ConnectionError {
     fn from(e: Incompatible) -> Self {
         ConnectionError::Incompatible(e)
@@ -156,6 +226,7 @@ impl fmt::Display for ConnectionError {
             ConnectionError::Malformed(e) => write!(f, "malformed input: {e}"),
             ConnectionError::Protocol(e) => write!(f, "protocol violation: {e}"),
             ConnectionError::Incompatible(e) => write!(f, "incompatible peer: {e}"),
+            ConnectionError::Authentication(e) => write!(f, "authentication failed: {e}"),
             ConnectionError::PeerError { reason } => {
                 write!(f, "peer sent ERROR: {}", String::from_utf8_lossy(reason))
             }
@@ -184,6 +255,9 @@ impl fmt::Display for Malformed {
             Malformed::DuplicateProperty(name) => write!(f, "metadata property {name} repeated"),
             Malformed::UnknownSocketType(name) => {
                 write!(f, "unknown socket type {:?}", String::from_utf8_lossy(name))
+            }
+            Malformed::BadCommandSize { command, size } => {
+                write!(f, "{command} command of {size} bytes has the wrong size")
             }
         }
     }
@@ -227,9 +301,44 @@ impl fmt::Display for Incompatible {
             Incompatible::Mechanism { ours, theirs } => {
                 write!(f, "peer uses mechanism {theirs:?}, we use {ours:?}")
             }
+            Incompatible::CurveVersion { major, minor } => {
+                write!(f, "peer speaks CurveZMQ {major}.{minor}, we speak 1.0")
+            }
             Incompatible::SocketType { ours, theirs } => {
                 write!(f, "a {ours} socket cannot talk to a {theirs} socket")
             }
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::Denied { status } => {
+                write!(f, "peer refused by our authentication ({})", status.code())
+            }
+            AuthError::Rejected { reason } => write!(
+                f,
+                "peer refused our credentials: {}",
+                String::from_utf8_lossy(reason)
+            ),
+            AuthError::BadBox { command } => {
+                write!(
+                    f,
+                    "{command} box does not open (wrong key or altered bytes)"
+                )
+            }
+            AuthError::BadCookie => f.write_str("INITIATE cookie is not ours"),
+            AuthError::CookieExpired => f.write_str("INITIATE cookie has expired"),
+            AuthError::BadVouch => f.write_str("INITIATE vouch is invalid"),
+            AuthError::NonceNotIncreasing {
+                command,
+                nonce,
+                last,
+            } => write!(
+                f,
+                "{command} nonce {nonce} is not greater than the last one ({last})"
+            ),
         }
     }
 }
@@ -258,5 +367,6 @@ impl std::error::Error for ConnectionError {}
 impl std::error::Error for Malformed {}
 impl std::error::Error for ProtocolViolation {}
 impl std::error::Error for Incompatible {}
+impl std::error::Error for AuthError {}
 impl std::error::Error for Timeout {}
 impl std::error::Error for SendError {}

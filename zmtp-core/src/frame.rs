@@ -119,6 +119,27 @@ pub fn decode_frame(
     src: &mut BytesMut,
     limits: FrameLimits,
 ) -> Result<Option<Frame>, ConnectionError> {
+    Ok(decode_frame_mut(src, limits)?.map(|frame| Frame {
+        more: frame.more,
+        command: frame.command,
+        body: frame.body.freeze(),
+    }))
+}
+
+/// A complete frame whose body is still mutable: CURVE decrypts MESSAGE bodies in place.
+#[derive(Debug)]
+pub(crate) struct FrameMut {
+    pub(crate) more: bool,
+    pub(crate) command: bool,
+    pub(crate) body: BytesMut,
+}
+
+/// [`decode_frame`], handing the body over as `BytesMut` (split off `src`, not copied).
+#[inline]
+pub(crate) fn decode_frame_mut(
+    src: &mut BytesMut,
+    limits: FrameLimits,
+) -> Result<Option<FrameMut>, ConnectionError> {
     let Some((header, header_len)) = FrameHeader::parse(src)? else {
         return Ok(None);
     };
@@ -142,8 +163,8 @@ pub fn decode_frame(
         return Ok(None);
     }
     src.advance(header_len);
-    let body = src.split_to(body_len).freeze();
-    Ok(Some(Frame {
+    let body = src.split_to(body_len);
+    Ok(Some(FrameMut {
         more: header.more,
         command: header.command,
         body,

@@ -1,11 +1,12 @@
 //! A sans-IO implementation of one ZMTP 3.x connection — the wire protocol of ZeroMQ.
 //!
 //! `zmtp-core` holds everything that is *protocol*: the staged greeting and version negotiation,
-//! framing, commands, metadata, the security handshake (NULL today; PLAIN and CURVE plug into
-//! [`mechanism`]), subscriptions in both encodings, and heartbeats. It does no I/O, reads no
-//! clock, spawns nothing and has no randomness of its own: the caller passes bytes and `now` in
-//! and drains bytes, events and a deadline out. The same inputs always give the same outputs,
-//! so the whole protocol can be tested on a virtual clock and fuzzed.
+//! framing, commands, metadata, the security handshakes ([`mechanism`]: NULL, PLAIN, and CURVE
+//! with the `curve` feature, on by default), subscriptions in both encodings, and heartbeats. It
+//! does no I/O, reads no clock, spawns nothing and has no randomness of its own: the caller
+//! passes bytes, `now`, authentication decisions and (for CURVE) a [`RandomSource`] in, and
+//! drains bytes, events and a deadline out. The same inputs always give the same outputs, so the
+//! whole protocol can be tested on a virtual clock and fuzzed.
 //!
 //! # The run loop
 //!
@@ -19,6 +20,10 @@
 //!    `poll_timeout`.
 //!
 //! [`Event::Closed`] is emitted exactly once, with a [`ConnectionError`] that says why.
+//!
+//! A PLAIN or CURVE server configured with [`Config::auth_requests`] also emits
+//! [`Event::AuthRequest`]; answer it with [`Connection::authenticate`] (see
+//! [`mechanism`] for the flow and the behaviour without a hook).
 //!
 //! # Example: two connections talking through memory
 //!
@@ -57,6 +62,39 @@
 //!     other => panic!("expected a message, got {other:?}"),
 //! }
 //! ```
+//!
+//! # Example: CURVE
+//!
+//! The server needs its key pair, the client the server's public key and a key pair of its own;
+//! both need a source of secure random bytes (here a fixed one, for the example only).
+//!
+//! ```
+//! # #[cfg(feature = "curve")] {
+//! use std::sync::Arc;
+//! use zmtp_core::{Config, CurveClientConfig, CurveServerConfig, KeyPair, MechanismConfig};
+//! use zmtp_core::{RandomSource, SecretKey, SocketType};
+//!
+//! // A real driver passes the operating system's generator.
+//! let random: Arc<dyn RandomSource> = Arc::new(|buf: &mut [u8]| buf.fill(7));
+//! let server_keys = KeyPair::from_secret(
+//!     SecretKey::from_z85("JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6").unwrap(),
+//! );
+//! let server_public = *server_keys.public(); // published as "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+//!
+//! let mut server = Config::new(SocketType::Rep);
+//! server.mechanism =
+//!     MechanismConfig::CurveServer(CurveServerConfig::new(server_keys, random.clone()));
+//!
+//! let mut client = Config::new(SocketType::Req);
+//! let client_keys = KeyPair::generate(&*random);
+//! client.mechanism = MechanismConfig::CurveClient(CurveClientConfig::new(
+//!     server_public,
+//!     client_keys,
+//!     random,
+//! ));
+//! // Connections built from these configs run the handshake, then seal every frame.
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod command;
@@ -66,18 +104,30 @@ pub mod frame;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod greeting;
+pub mod keys;
 pub mod mechanism;
 mod message;
 pub mod metadata;
+mod random;
 mod socket_type;
+pub mod z85;
 
 pub use connection::config::{
     Config, ConfigError, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, MAX_COMMAND_SIZE,
 };
 pub use connection::timers::Heartbeat;
 pub use connection::{Connection, Event, PeerInfo};
-pub use error::{ConnectionError, SendError};
+pub use error::{AuthError, ConnectionError, SendError};
 pub use greeting::Version;
+#[cfg(feature = "curve")]
+pub use keys::KeyPair;
+pub use keys::{KeyError, PublicKey, SecretKey};
+pub use mechanism::{
+    AuthDecision, AuthRequest, Credentials, DenyStatus, MechanismConfig, Password, PlainCredentials,
+};
+#[cfg(feature = "curve")]
+pub use mechanism::{CurveClientConfig, CurveServerConfig};
 pub use message::Message;
 pub use metadata::Metadata;
+pub use random::RandomSource;
 pub use socket_type::SocketType;

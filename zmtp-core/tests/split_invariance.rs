@@ -73,6 +73,7 @@ fn the_publisher_conversation_yields_exactly_these_events() {
             Event::Message(_) => "message",
             Event::Subscribe(_) => "subscribe",
             Event::Cancel(_) => "cancel",
+            Event::AuthRequest(_) => "auth-request",
             Event::Closed(_) => "closed",
         })
         .collect();

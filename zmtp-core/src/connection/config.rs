@@ -42,11 +42,20 @@ pub struct Config {
     pub handshake_timeout: Option<Duration>,
     /// Heartbeat settings; off by default.
     pub heartbeat: Heartbeat,
+    /// PLAIN and CURVE servers: ask the driver about every client with
+    /// [`Event::AuthRequest`](crate::Event::AuthRequest), answered by
+    /// [`Connection::authenticate`](crate::Connection::authenticate) (see
+    /// [`mechanism`](crate::mechanism) for the flow). When false, as libzmq without a ZAP
+    /// handler: PLAIN refuses everyone, CURVE accepts anyone who knows the server's key.
+    pub auth_requests: bool,
+    /// The peer's address as the driver wants the authentication hook to see it (e.g.
+    /// `"192.0.2.7"`); opaque to the core.
+    pub peer_address: String,
 }
 
 impl Config {
     /// Defaults for a socket type: no identity, NULL mechanism, 16 MiB message limit,
-    /// 30 s handshake timeout, no heartbeats.
+    /// 30 s handshake timeout, no heartbeats, no authentication requests.
     pub fn new(socket_type: SocketType) -> Config {
         Config {
             socket_type,
@@ -56,6 +65,8 @@ impl Config {
             max_message_size: Some(DEFAULT_MAX_MESSAGE_SIZE),
             handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
             heartbeat: Heartbeat::default(),
+            auth_requests: false,
+            peer_address: String::new(),
         }
     }
 
@@ -72,6 +83,16 @@ impl Config {
                 || name.eq_ignore_ascii_case(metadata::IDENTITY)
             {
                 return Err(ConfigError::ReservedProperty(name.to_owned()));
+            }
+        }
+        if let MechanismConfig::PlainClient(credentials) = &self.mechanism {
+            for (field, len) in [
+                ("username", credentials.username.len()),
+                ("password", credentials.password.len()),
+            ] {
+                if len > 255 {
+                    return Err(ConfigError::CredentialTooLong { field, len });
+                }
             }
         }
         Ok(())
@@ -108,6 +129,13 @@ pub enum ConfigError {
     IdentityStartsWithZero,
     /// `Socket-Type` and `Identity` are set from the configuration, not as properties.
     ReservedProperty(String),
+    /// A PLAIN user name or password longer than the 255 bytes its length byte can say.
+    CredentialTooLong {
+        /// `"username"` or `"password"`.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+    },
 }
 
 impl std::fmt::Display for ConfigError {
@@ -119,6 +147,9 @@ impl std::fmt::Display for ConfigError {
             }
             ConfigError::ReservedProperty(name) => {
                 write!(f, "property {name} is set by the connection itself")
+            }
+            ConfigError::CredentialTooLong { field, len } => {
+                write!(f, "PLAIN {field} of {len} bytes exceeds 255")
             }
         }
     }

@@ -1,10 +1,14 @@
 //! The state machine for one ZMTP connection.
 //!
-//! Phases: greeting (staged, see [`crate::greeting`]) → mechanism handshake → active → closed.
-//! Inputs carry the caller's `now`; outputs are drained with [`Connection::poll_transmit`],
-//! [`Connection::poll_event`] and [`Connection::poll_timeout`] after every input.
+//! Phases: greeting (staged, see [`crate::greeting`]) → mechanism handshake (`handshake.rs`,
+//! possibly paused on an authentication request) → active (`active.rs`: clear text, or CURVE
+//! MESSAGEs) → closed. Inputs carry the caller's `now`; outputs are drained with
+//! [`Connection::poll_transmit`], [`Connection::poll_event`] and [`Connection::poll_timeout`]
+//! after every input.
 
+mod active;
 pub(crate) mod config;
+mod handshake;
 pub(crate) mod outbox;
 mod receive;
 pub(crate) mod timers;
@@ -15,10 +19,10 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 
 use crate::command::Command;
-use crate::error::{ConnectionError, Incompatible, SendError};
-use crate::frame::{decode_frame, FrameHeader, FrameLimits};
+use crate::error::{ConnectionError, SendError};
 use crate::greeting::{Greeting, GreetingDecoder, Version, FIRST_STAGE_LEN, OUR_VERSION};
-use crate::mechanism::{Handshake, HandshakeStep};
+use crate::keys::PublicKey;
+use crate::mechanism::{AuthDecision, AuthRequest, Handshake, MessageCipher};
 use crate::message::Message;
 use crate::metadata::Metadata;
 use crate::socket_type::SocketType;
@@ -39,6 +43,9 @@ pub enum Event {
     Subscribe(Bytes),
     /// The peer cancelled one subscription (only reported to PUB and XPUB connections).
     Cancel(Bytes),
+    /// A PLAIN or CURVE server with [`Config::auth_requests`] asks whether to let this client
+    /// in. The handshake waits until [`Connection::authenticate`] answers.
+    AuthRequest(AuthRequest),
     /// The connection ended. Emitted exactly once; the connection stays closed.
     Closed(ConnectionError),
 }
@@ -56,6 +63,14 @@ pub struct PeerInfo {
     pub announced_version: Version,
     /// The version spoken with it (3.0 or 3.1).
     pub version: Version,
+    /// On a PLAIN or CURVE server: the user id the authentication hook attached (empty
+    /// otherwise).
+    pub user_id: Bytes,
+    /// On a PLAIN or CURVE server: the properties the authentication hook attached.
+    pub auth_properties: Metadata,
+    /// CURVE: the peer's long-term public key (the client's on a server, the server's on a
+    /// client).
+    pub peer_key: Option<PublicKey>,
 }
 
 enum State {
@@ -82,6 +97,9 @@ pub struct Connection {
     events: VecDeque<Event>,
     timers: Timers,
     incoming: Assembler,
+    /// CURVE, once the handshake is done: every frame in and out is a sealed MESSAGE. `None`
+    /// for NULL and PLAIN, whose paths test it once per message or per read, never per byte.
+    cipher: Option<Box<MessageCipher>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -116,6 +134,7 @@ impl Connection {
             },
             outbox,
             events: VecDeque::new(),
+            cipher: None,
         })
     }
 
@@ -150,7 +169,7 @@ impl Connection {
         if matches!(self.state, State::Active { .. })
             && self.timers.take_ping_due(now, &self.config.heartbeat)
         {
-            self.outbox.push_command(&Command::Ping {
+            self.queue_command(&Command::Ping {
                 ttl_deciseconds: self.config.heartbeat.ttl_deciseconds(),
                 context: Bytes::new(),
             });
@@ -182,6 +201,13 @@ impl Connection {
         let Some((last, rest)) = frames.split_last() else {
             return Err(SendError::EmptyMessage);
         };
+        if let Some(cipher) = &mut self.cipher {
+            for frame in rest {
+                cipher.seal(true, false, &[frame], &mut self.outbox);
+            }
+            cipher.seal(false, false, &[last], &mut self.outbox);
+            return Ok(());
+        }
         for frame in rest {
             self.outbox.push_frame(true, false, frame);
         }
@@ -213,7 +239,14 @@ impl Connection {
             } else {
                 Command::Cancel(topic)
             };
-            self.outbox.push_command(&command);
+            self.queue_command(&command);
+        } else if let Some(cipher) = &mut self.cipher {
+            cipher.seal(
+                false,
+                false,
+                &[&[u8::from(subscribe)], topic],
+                &mut self.outbox,
+            );
         } else {
             self.outbox.push_prefixed_frame(u8::from(subscribe), topic);
         }
@@ -227,6 +260,25 @@ impl Connection {
             self.send_error(reason);
         }
         self.fail(ConnectionError::ClosedLocally);
+    }
+
+    /// Answers an [`Event::AuthRequest`]: the handshake continues (WELCOME or READY is queued)
+    /// or the client is refused (ERROR queued where the status calls for one, then
+    /// `Closed(Authentication(Denied))`). Ignored when no request is pending, e.g. when the
+    /// connection closed (handshake timeout) while the driver was deciding.
+    pub fn authenticate(&mut self, now: Instant, decision: AuthDecision) {
+        let State::Handshake { handshake, .. } = &mut self.state else {
+            return;
+        };
+        if !handshake.needs_decision() {
+            return;
+        }
+        let result = handshake
+            .decide(decision, &mut self.outbox)
+            .and_then(|step| self.apply_step(now, step));
+        if let Err(error) = result {
+            self.fail(error);
+        }
     }
 
     /// Next bytes to write, in order. Keep calling until `None`; bytes queued before a close
@@ -265,166 +317,45 @@ impl Connection {
         self.config.socket_type
     }
 
+    /// Runs each phase over the input in turn; a phase that completes hands the rest of the
+    /// input to the next one. The active phase is chosen once per call, so the plaintext loop
+    /// does no per-frame work for CURVE's sake.
     fn process(&mut self, now: Instant, src: &mut BytesMut) -> Result<(), ConnectionError> {
         if let State::Greeting { .. } = self.state {
             self.process_greeting(src)?;
         }
-        loop {
-            let limits = match self.state {
-                State::Handshake { .. } => {
-                    // Refuse a message frame on its header, not after buffering its body.
-                    if let Some((header, _)) = FrameHeader::parse(src)? {
-                        if !header.command {
-                            return Err(
-                                crate::error::ProtocolViolation::MessageBeforeHandshake.into()
-                            );
-                        }
-                    }
-                    FrameLimits {
-                        data: 0,
-                        command: self.command_limit(),
-                    }
-                }
-                State::Active { .. } => FrameLimits {
-                    data: self.incoming.remaining_budget(),
-                    command: self.command_limit(),
-                },
-                State::Greeting { .. } | State::Closed => return Ok(()),
-            };
-            let Some(frame) = decode_frame(src, limits)? else {
-                return Ok(());
-            };
-            if frame.command {
-                self.handle_command(now, frame.body)?;
-            } else if let Some(message) = self.incoming.push(frame.more, frame.body) {
-                self.deliver(message);
+        if let State::Handshake { .. } = self.state {
+            self.process_handshake(now, src)?;
+        }
+        if let State::Active { .. } = self.state {
+            if self.cipher.is_some() {
+                self.process_sealed(now, src)?;
+            } else {
+                self.process_active(now, src)?;
             }
         }
+        Ok(())
     }
 
     fn command_limit(&self) -> u64 {
         MAX_COMMAND_SIZE.min(self.config.max_message_size.unwrap_or(u64::MAX).max(256))
     }
 
-    fn process_greeting(&mut self, src: &mut BytesMut) -> Result<(), ConnectionError> {
-        let State::Greeting { decoder, sent_rest } = &mut self.state else {
-            return Ok(());
-        };
-        decoder.feed(src)?;
-        if !*sent_rest && decoder.peer_major().is_some() {
-            // The peer speaks ZMTP 3+ (the decoder refused anything older): finish our greeting.
-            self.outbox
-                .push_raw(&our_greeting(&self.config)[FIRST_STAGE_LEN..]);
-            *sent_rest = true;
-        }
-        let Some(peer) = decoder.greeting() else {
-            return Ok(());
-        };
-        let ours = self.config.mechanism.name();
-        if peer.mechanism != ours {
-            return Err(Incompatible::Mechanism {
-                ours: ours.to_string_lossy(),
-                theirs: peer.mechanism.to_string_lossy(),
+    /// Queues a command: in clear text, or sealed in a MESSAGE once CURVE is established.
+    fn queue_command(&mut self, command: &Command) {
+        match &mut self.cipher {
+            None => self.outbox.push_command(command),
+            Some(cipher) => {
+                let mut body = Vec::with_capacity(command.encoded_body_len());
+                command.encode_body(&mut body);
+                cipher.seal(false, true, &[&body], &mut self.outbox);
             }
-            .into());
-        }
-        // The peer's as-server byte is ignored, as libzmq does: roles come from configuration.
-        let handshake = Handshake::start(
-            &self.config.mechanism,
-            self.config.local_metadata(),
-            &mut self.outbox,
-        );
-        self.state = State::Handshake {
-            handshake,
-            version: Version::negotiate(peer.version),
-            announced: peer.version,
-        };
-        Ok(())
-    }
-
-    fn handle_command(&mut self, now: Instant, body: Bytes) -> Result<(), ConnectionError> {
-        let raw = crate::command::RawCommand::parse(body)?;
-        if let State::Handshake { handshake, .. } = &mut self.state {
-            if let HandshakeStep::Done(metadata) =
-                handshake.handle_command(raw, &mut self.outbox)?
-            {
-                self.complete_handshake(now, metadata)?;
-            }
-            return Ok(());
-        }
-        match Command::from_raw(&raw)? {
-            Some(Command::Ping {
-                ttl_deciseconds,
-                context,
-            }) => {
-                let echo = context.slice(..context.len().min(crate::command::MAX_PING_CONTEXT));
-                self.outbox.push_command(&Command::Pong(echo));
-                self.timers.on_peer_ping(now, ttl_deciseconds);
-            }
-            Some(Command::Subscribe(topic)) => self.report_subscription(Event::Subscribe(topic)),
-            Some(Command::Cancel(topic)) => self.report_subscription(Event::Cancel(topic)),
-            Some(Command::Error(reason)) => return Err(ConnectionError::PeerError { reason }),
-            Some(Command::Ready(_)) => {
-                return Err(
-                    crate::error::ProtocolViolation::UnexpectedCommand("READY".into()).into(),
-                )
-            }
-            // PONG only proves liveness, already noted. Unknown commands are ignored, as libzmq
-            // does, so that future protocol additions do not break connections.
-            Some(Command::Pong(_)) | None => {}
-        }
-        Ok(())
-    }
-
-    fn complete_handshake(
-        &mut self,
-        now: Instant,
-        metadata: Metadata,
-    ) -> Result<(), ConnectionError> {
-        let State::Handshake {
-            version, announced, ..
-        } = self.state
-        else {
-            return Ok(());
-        };
-        let peer = receive::validate_peer(self.config.socket_type, metadata, announced, version);
-        let peer = match peer {
-            Ok(peer) => peer,
-            Err(error @ ConnectionError::Incompatible(Incompatible::SocketType { .. })) => {
-                // RFC 23: tell the peer why before closing; libzmq reports it as a handshake
-                // failure either way.
-                self.send_error(b"Invalid socket type");
-                return Err(error);
-            }
-            Err(error) => return Err(error),
-        };
-        self.state = State::Active { version };
-        self.timers.on_ready(now, &self.config.heartbeat);
-        self.events.push_back(Event::Ready(peer));
-        Ok(())
-    }
-
-    fn deliver(&mut self, message: Message) {
-        if self.config.socket_type.receives_subscriptions() {
-            if let Some(event) = receive::legacy_subscription(&message) {
-                self.events.push_back(event);
-                return;
-            }
-        }
-        self.events.push_back(Event::Message(message));
-    }
-
-    fn report_subscription(&mut self, event: Event) {
-        // Subscriptions only mean something to publishers; others ignore them, as libzmq does.
-        if self.config.socket_type.receives_subscriptions() {
-            self.events.push_back(event);
         }
     }
 
     fn send_error(&mut self, reason: &[u8]) {
         if matches!(self.state, State::Handshake { .. } | State::Active { .. }) {
-            self.outbox
-                .push_command(&Command::Error(Bytes::copy_from_slice(reason)));
+            self.queue_command(&Command::Error(Bytes::copy_from_slice(reason)));
         }
     }
 

@@ -61,6 +61,33 @@ impl Outbox {
         }
     }
 
+    /// Queues one frame whose body `write` appends to the buffer it is given: exactly `len`
+    /// bytes. For bodies that exist nowhere else yet (mechanism commands, sealed CURVE
+    /// messages): they are built in place in the batch, with no intermediate buffer.
+    pub(crate) fn push_frame_with(
+        &mut self,
+        more: bool,
+        command: bool,
+        len: usize,
+        write: impl FnOnce(&mut BytesMut),
+    ) {
+        let header = FrameHeader {
+            more,
+            command,
+            size: len as u64,
+        };
+        self.reserve_batch(header.encoded_len() + len);
+        header.encode(&mut self.batch);
+        let start = self.batch.len();
+        write(&mut self.batch);
+        debug_assert_eq!(
+            self.batch.len() - start,
+            len,
+            "frame body of the wrong size"
+        );
+        self.pending += header.encoded_len() + len;
+    }
+
     /// Queues a frame whose body is `prefix` followed by `rest`, copying both (small frames only,
     /// e.g. legacy subscription messages).
     pub(crate) fn push_prefixed_frame(&mut self, prefix: u8, rest: &[u8]) {
@@ -131,6 +158,17 @@ mod tests {
         let body = o.pop().unwrap();
         assert_eq!(body.as_ptr(), big.as_ptr(), "large body must not be copied");
         assert_eq!(&o.pop().unwrap()[..], b"y");
+    }
+
+    #[test]
+    fn bodies_written_in_place_get_their_header() {
+        let mut o = Outbox::default();
+        o.push_frame_with(true, false, 3, |b| b.put_slice(b"abc"));
+        o.push_frame_with(false, true, 300, |b| b.put_bytes(7, 300));
+        let all = drain(&mut o);
+        assert_eq!(&all[..5], b"\x01\x03abc");
+        assert_eq!(&all[5..14], b"\x06\x00\x00\x00\x00\x00\x00\x01\x2c");
+        assert_eq!(all.len(), 14 + 300);
     }
 
     #[test]

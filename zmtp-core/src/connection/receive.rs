@@ -98,5 +98,8 @@ pub(crate) fn validate_peer(
         metadata,
         announced_version: announced,
         version,
+        user_id: Bytes::new(),
+        auth_properties: Metadata::new(),
+        peer_key: None,
     })
 }

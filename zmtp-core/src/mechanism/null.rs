@@ -8,7 +8,7 @@ use crate::connection::outbox::Outbox;
 use crate::error::{ConnectionError, ProtocolViolation};
 use crate::metadata::Metadata;
 
-use super::HandshakeStep;
+use super::{Established, HandshakeStep};
 
 #[derive(Debug)]
 pub(crate) struct NullHandshake;
@@ -25,7 +25,7 @@ impl NullHandshake {
         _out: &mut Outbox,
     ) -> Result<HandshakeStep, ConnectionError> {
         match Command::from_raw(&command)? {
-            Some(Command::Ready(metadata)) => Ok(HandshakeStep::Done(metadata)),
+            Some(Command::Ready(metadata)) => Ok(HandshakeStep::Done(Established::new(metadata))),
             Some(Command::Error(reason)) => Err(ConnectionError::PeerError { reason }),
             _ => Err(ProtocolViolation::UnexpectedCommand(command.name_lossy()).into()),
         }

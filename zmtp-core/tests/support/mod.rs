@@ -1,10 +1,35 @@
 //! An in-memory pair of connections on a virtual clock, and a scripted raw peer.
 #![allow(dead_code, unreachable_pub)]
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, BytesMut};
-use zmtp_core::{Config, Connection, Event, SocketType};
+use zmtp_core::{Config, Connection, Event, RandomSource, SocketType};
+
+/// A deterministic random source (SplitMix64) so that CURVE handshakes replay exactly. Not
+/// cryptographically secure: tests only.
+pub struct SeededRandom(Mutex<u64>);
+
+impl SeededRandom {
+    pub fn new(seed: u64) -> SeededRandom {
+        SeededRandom(Mutex::new(seed))
+    }
+}
+
+impl RandomSource for SeededRandom {
+    fn fill(&self, dest: &mut [u8]) {
+        let mut state = self.0.lock().unwrap();
+        for chunk in dest.chunks_mut(8) {
+            *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = *state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    }
+}
 
 /// Two connections joined by memory. Time only moves when a test says so.
 pub struct Pair {
@@ -104,6 +129,27 @@ impl Pair {
     pub fn take_b(&mut self) -> Vec<Event> {
         std::mem::take(&mut self.b_events)
     }
+}
+
+/// Frames of `wire`, as (flags, body), after skipping `skip` bytes (e.g. a greeting). Panics
+/// on a partial frame: for tests that inspect complete transcripts.
+pub fn frames(wire: &[u8], skip: usize) -> Vec<(u8, Vec<u8>)> {
+    let mut rest = &wire[skip..];
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let flags = rest[0];
+        let (size, header) = if flags & 0x02 != 0 {
+            (
+                u64::from_be_bytes(rest[1..9].try_into().unwrap()) as usize,
+                9,
+            )
+        } else {
+            (usize::from(rest[1]), 2)
+        };
+        out.push((flags, rest[header..header + size].to_vec()));
+        rest = &rest[header + size..];
+    }
+    out
 }
 
 /// Everything a connection has queued for transmission, concatenated.

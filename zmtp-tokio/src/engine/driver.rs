@@ -272,6 +272,11 @@ impl Driver {
                 }
             }
             Event::Closed(error) => self.ended = Some(closed_reason(error)),
+            // Sockets do not ask for authentication requests yet (`Config::auth_requests` is
+            // off), so none arrives; refuse one that did rather than let it hang.
+            Event::AuthRequest(_) => self
+                .conn
+                .authenticate(Self::now(), zmtp_core::mechanism::AuthDecision::deny()),
         }
     }
 
@@ -371,7 +376,10 @@ impl Driver {
                 Poll::Ready(Ok(mut written)) => {
                     progress = true;
                     while written > 0 {
-                        let front = self.writing.front_mut().expect("wrote from these chunks");
+                        // A writer never reports more than it was given; stop if one did.
+                        let Some(front) = self.writing.front_mut() else {
+                            break;
+                        };
                         if written >= front.len() {
                             written -= front.len();
                             self.writing.pop_front();
