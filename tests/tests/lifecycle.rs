@@ -104,7 +104,8 @@ async fn push_delivers_messages_queued_while_the_pull_was_away(t: Transport) {
         handshake,
         MonitorEvent::HandshakeSucceeded {
             endpoint: ep.clone(),
-            peer: SocketType::Pull
+            peer: SocketType::Pull,
+            auth: None,
         }
     );
 }
@@ -429,7 +430,8 @@ async fn monitor_reports_listen_accept_handshake_disconnect_close(t: Transport) 
         next_event(&mut monitor, LIMIT).await,
         MonitorEvent::HandshakeSucceeded {
             endpoint: ep.clone(),
-            peer: SocketType::Push
+            peer: SocketType::Push,
+            auth: None,
         }
     );
     within(LIMIT, "push close", push.close()).await;
@@ -490,7 +492,8 @@ async fn monitor_reports_connect_retries_then_connect_and_handshake(t: Transport
         next_event(&mut monitor, LIMIT).await,
         MonitorEvent::HandshakeSucceeded {
             endpoint: ep.clone(),
-            peer: SocketType::Pull
+            peer: SocketType::Pull,
+            auth: None,
         }
     );
     within(LIMIT, "close", push.close()).await;

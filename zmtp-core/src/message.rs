@@ -29,6 +29,11 @@ impl Message {
     /// Appends a frame.
     pub fn push(&mut self, frame: impl Into<Bytes>) {
         let frame = frame.into();
+        // The hot path: the first (often only) frame of a received message.
+        if let Frames::Empty = self.frames {
+            self.frames = Frames::One(frame);
+            return;
+        }
         self.frames = match std::mem::take(&mut self.frames) {
             Frames::Empty => Frames::One(frame),
             Frames::One(first) => Frames::Many(vec![first, frame]),
@@ -73,7 +78,11 @@ impl Message {
 
     /// Total body bytes over all frames.
     pub fn byte_len(&self) -> usize {
-        self.frames().iter().map(Bytes::len).sum()
+        match &self.frames {
+            Frames::Empty => 0,
+            Frames::One(f) => f.len(),
+            Frames::Many(v) => v.iter().map(Bytes::len).sum(),
+        }
     }
 
     /// The first frame, if any.

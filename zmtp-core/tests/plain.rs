@@ -42,7 +42,7 @@ fn closed(events: &[Event]) -> Vec<&ConnectionError> {
 fn asked(pair: &mut Pair) -> zmtp_core::AuthRequest {
     pair.pump();
     match &pair.take_b()[..] {
-        [Event::AuthRequest(request)] => request.clone(),
+        [Event::AuthRequest(request)] => (**request).clone(),
         other => panic!("expected one AuthRequest, got {other:?}"),
     }
 }

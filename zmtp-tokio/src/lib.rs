@@ -97,11 +97,92 @@
 //! | option / behaviour | libzmq | zmtp-tokio | why |
 //! |---|---|---|---|
 //! | `max_message_size` (ZMQ_MAXMSGSIZE) | unlimited | 16 MiB | a peer's frame header must not be able to claim gigabytes; raise it with [`Options::max_message_size`] |
-//! | receive queue size | `recv_hwm` messages | `recv_hwm` messages or 2 × `max_message_size` bytes, whichever is reached first | bounds memory per peer for large messages |
+//! | receive queue size | `recv_hwm` messages | `recv_hwm` messages or 4 MiB, whichever is reached first (a larger single message still passes) | bounds memory per peer for large messages |
 //! | `linger` (ZMQ_LINGER) | for ever | 30 s | a dropped socket must not keep tasks alive for ever for an unreachable peer; [`Socket::close`] waits for it |
 //! | reconnect after the peer refused our socket type or sent ERROR during the handshake | stops | stops | retrying cannot succeed |
 //! | `ipc://` path already bound by a live process | socket file replaced | `Error::Bind` (address in use) | stealing a live endpoint is never what was meant; stale files are still replaced |
 //! | transports | tcp, ipc, inproc, pgm, ... | tcp, ipc | the rest are outside ZMTP over streams |
+//!
+//! # Security
+//!
+//! Sockets speak NULL (no security) unless [`Options`] say otherwise. PLAIN and CURVE follow
+//! RFC 24 and RFC 25/26 and interoperate with libzmq. Roles are independent of who binds: the
+//! server is the side configured as server.
+//!
+//! ## CURVE
+//!
+//! The server needs a long-term key pair; clients need the server's public key (40 Z85
+//! characters, as `zmq_curve_keypair` prints them). Every frame is then encrypted.
+//!
+//! ```
+//! use zmtp_tokio::{KeyPair, Options, OsRandom, RepSocket, ReqSocket};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> zmtp_tokio::Result<()> {
+//! let server_keys = KeyPair::generate(&OsRandom); // or KeyPair::from_secret(SecretKey::from_z85(..)?)
+//! let server_key = *server_keys.public(); // publish this: server_key.to_z85()
+//!
+//! let mut rep = RepSocket::with_options(Options::default().curve_server(server_keys))?;
+//! let endpoint = rep.bind("tcp://127.0.0.1:0").await?;
+//! tokio::spawn(async move {
+//!     while let Ok(request) = rep.recv().await {
+//!         rep.send(request).await.unwrap();
+//!     }
+//! });
+//!
+//! // `None`: a fresh client key pair; pass `Some(keys)` when the server checks client keys.
+//! let mut req = ReqSocket::with_options(Options::default().curve_client(server_key, None))?;
+//! req.connect(&endpoint)?;
+//! assert_eq!(req.request("secret").await?.frames()[0], "secret");
+//! # Ok(()) }
+//! ```
+//!
+//! ## PLAIN, with an authenticator
+//!
+//! A server decides who gets in with an [`Authenticator`] (libzmq's ZAP handler), any
+//! `Fn(&AuthRequest) -> AuthDecision`. It runs on the connection's task, so it must be quick.
+//! PLAIN sends the password in clear text: use CURVE on untrusted networks.
+//!
+//! ```
+//! use zmtp_tokio::{AuthDecision, AuthRequest, Credentials, MonitorEvent, Options, PullSocket, PushSocket};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> zmtp_tokio::Result<()> {
+//! let check = |request: &AuthRequest| match &request.credentials {
+//!     Credentials::Plain { username, password }
+//!         if username == "admin" && password.expose() == b"secret" => AuthDecision::allow_as("admin"),
+//!     _ => AuthDecision::deny(), // ERROR "400": the client does not retry
+//! };
+//! let mut pull = PullSocket::with_options(Options::default().plain_server().authenticator(check))?;
+//! let mut monitor = pull.monitor();
+//! let endpoint = pull.bind("tcp://127.0.0.1:0").await?;
+//!
+//! let mut push = PushSocket::with_options(Options::default().plain_client("admin", "secret"))?;
+//! push.connect(&endpoint)?;
+//! push.send("job").await?;
+//! assert_eq!(pull.recv().await?.frames()[0], "job");
+//! // Who the authenticator let in is reported with the handshake.
+//! while let Some(event) = monitor.next_event().await {
+//!     if let MonitorEvent::HandshakeSucceeded { auth: Some(auth), .. } = event {
+//!         assert_eq!(auth.user_id, "admin");
+//!         break;
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Without an authenticator, and failures
+//!
+//! As libzmq without a ZAP handler: **a PLAIN server without an authenticator refuses every
+//! client; a CURVE server without one accepts any client that knows the server's public key.**
+//!
+//! A refused handshake is reported by [`MonitorEvent::HandshakeFailed`] with a typed reason:
+//! on the server [`AuthError::Denied`] (or, for a CURVE client with the wrong server key,
+//! [`AuthError::BadBox`]), on the client [`AuthError::Rejected`] with the server's ERROR reason
+//! (e.g. `"400"`), after which the client stops reconnecting to that endpoint (it would present
+//! the same credentials again). A temporary refusal ([`DenyStatus::Temporary`]) closes without
+//! ERROR and the client retries; so does a client after a handshake timeout. The server keeps
+//! serving its other clients throughout.
+//!
+//! The authenticated user id, properties and CURVE peer key are available through
+//! [`MonitorEvent::HandshakeSucceeded`]'s `auth` field; reading them on each received message
+//! is not available yet.
 //!
 //! # Monitoring and logging
 //!
@@ -115,15 +196,20 @@ mod engine;
 mod error;
 mod monitor;
 mod options;
+mod security;
 mod socket;
 mod transport;
 
 pub use endpoint::{Endpoint, IntoEndpoint};
 pub use error::{Error, Result, TrySendError};
 pub use monitor::{DisconnectReason, Monitor, MonitorEvent};
-pub use options::Options;
+pub use options::{CurveKeys, Options};
+pub use security::{Authenticator, OsRandom, PeerAuth, Security};
 pub use socket::{Kind, Pub, Pull, Push, Rep, Req, Socket, Sub};
-pub use zmtp_core::{ConnectionError, Message, SocketType};
+pub use zmtp_core::{
+    AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DenyStatus, KeyPair,
+    Message, Metadata, PublicKey, SecretKey, SocketType,
+};
 
 /// A REQ socket: sends requests, receives replies.
 pub type ReqSocket = Socket<Req>;

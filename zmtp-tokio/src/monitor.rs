@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use zmtp_core::{ConnectionError, SocketType};
 
 use crate::endpoint::Endpoint;
+use crate::security::PeerAuth;
 
 /// Events a monitor delivers for the endpoints of one socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +45,11 @@ pub enum MonitorEvent {
         endpoint: Endpoint,
         /// The peer's socket type.
         peer: SocketType,
+        /// For PLAIN and CURVE (`None` with NULL): what the security handshake established —
+        /// on a server the user id and properties the [`Authenticator`](crate::Authenticator)
+        /// attached, and for CURVE the peer's public key. (Reading them on each received
+        /// message is not available yet.)
+        auth: Option<PeerAuth>,
     },
     /// The ZMTP handshake failed; the connection was dropped.
     HandshakeFailed {

@@ -1,9 +1,12 @@
 //! Socket options, with libzmq's defaults unless the table in the crate docs says otherwise.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use zmtp_core::Metadata;
+use zmtp_core::{KeyPair, Metadata, Password, PlainCredentials, PublicKey, SecretKey};
+
+use crate::security::{Authenticator, OsRandom, Security};
 
 /// Options of one socket. Set them before `bind`/`connect`; builder-style setters chain.
 ///
@@ -53,6 +56,14 @@ pub struct Options {
     pub identity: Bytes,
     /// Extra READY properties (e.g. `X-Service`), visible to the peer.
     pub properties: Metadata,
+    /// The security mechanism and role (default NULL); see the builder methods
+    /// [`plain_client`](Self::plain_client), [`plain_server`](Self::plain_server),
+    /// [`curve_server`](Self::curve_server) and [`curve_client`](Self::curve_client).
+    pub security: Security,
+    /// The authentication hook of a PLAIN or CURVE server (libzmq's ZAP handler). Without one,
+    /// a PLAIN server refuses every client and a CURVE server accepts every client that knows
+    /// its public key, as libzmq without a ZAP handler. Ignored by clients and NULL sockets.
+    pub authenticator: Option<Arc<dyn Authenticator>>,
 }
 
 impl Default for Options {
@@ -70,6 +81,8 @@ impl Default for Options {
             max_message_size: Some(zmtp_core::DEFAULT_MAX_MESSAGE_SIZE),
             identity: Bytes::new(),
             properties: Metadata::new(),
+            security: Security::Null,
+            authenticator: None,
         }
     }
 }
@@ -132,12 +145,67 @@ impl Options {
         self
     }
 
+    /// Sets [`security`](Self::security).
+    pub fn security(mut self, security: Security) -> Self {
+        self.security = security;
+        self
+    }
+
+    /// A PLAIN client presenting this user name and password (each at most 255 bytes; longer
+    /// ones make socket creation fail). PLAIN sends them in clear text: use it on trusted
+    /// networks only.
+    pub fn plain_client(
+        mut self,
+        username: impl Into<Bytes>,
+        password: impl Into<Password>,
+    ) -> Self {
+        self.security = Security::PlainClient(PlainCredentials::new(username, password));
+        self
+    }
+
+    /// A PLAIN server. Give it an [`authenticator`](Self::authenticator): without one it
+    /// refuses every client.
+    pub fn plain_server(mut self) -> Self {
+        self.security = Security::PlainServer;
+        self
+    }
+
+    /// A CURVE server with this long-term key pair (a [`KeyPair`], or its [`SecretKey`], from
+    /// which the public key is derived). Without an [`authenticator`](Self::authenticator) it
+    /// accepts every client that knows its public key.
+    pub fn curve_server(mut self, keys: impl Into<CurveKeys>) -> Self {
+        self.security = Security::CurveServer {
+            keys: keys.into().0,
+        };
+        self
+    }
+
+    /// A CURVE client of the server whose public key is `server_key`, proving `keys` (the
+    /// client's long-term key pair, which the server's authenticator sees the public half of).
+    /// With `None`, a fresh key pair is generated from the operating system's random
+    /// generator, for servers that accept any client.
+    pub fn curve_client(mut self, server_key: PublicKey, keys: Option<KeyPair>) -> Self {
+        let keys = keys.unwrap_or_else(|| KeyPair::generate(&OsRandom));
+        self.security = Security::CurveClient { server_key, keys };
+        self
+    }
+
+    /// Sets the [`authenticator`](Self::authenticator) of a PLAIN or CURVE server, e.g. a
+    /// closure `|request: &AuthRequest| -> AuthDecision`. It runs on the connection's task, so
+    /// it must be quick.
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
     /// The connection configuration these options give for a socket type.
     pub(crate) fn connection_config(
         &self,
         socket_type: zmtp_core::SocketType,
     ) -> zmtp_core::Config {
         let mut config = zmtp_core::Config::new(socket_type);
+        config.mechanism = self.security.mechanism_config();
+        config.auth_requests = self.authenticator.is_some() && self.security.is_server();
         config.identity = self.identity.clone();
         config.properties = self.properties.clone();
         config.max_message_size = self.max_message_size;
@@ -149,11 +217,28 @@ impl Options {
     }
 
     /// Bytes a peer's receive queue may hold before we stop reading from it, whatever the
-    /// message count: twice the largest message, so that a peer sending large messages cannot
-    /// make `recv_hwm` of them pile up (with defaults: 32 MiB).
+    /// message count: 4 MiB. With large messages, `recv_hwm` of them would pile up to
+    /// gigabytes (libzmq's receiver, read by its own I/O thread, rarely lets them pile up);
+    /// this keeps memory per peer small. A single larger message still passes: the check is
+    /// made before each message is queued.
     pub(crate) fn recv_byte_limit(&self) -> usize {
-        self.max_message_size.map_or(usize::MAX, |max| {
-            usize::try_from(max.saturating_mul(2)).unwrap_or(usize::MAX)
-        })
+        4 * 1024 * 1024
+    }
+}
+
+/// A CURVE long-term key pair, from a [`KeyPair`] or a [`SecretKey`] (whose public half is
+/// derived); the argument of [`Options::curve_server`].
+#[derive(Debug, Clone)]
+pub struct CurveKeys(KeyPair);
+
+impl From<KeyPair> for CurveKeys {
+    fn from(keys: KeyPair) -> CurveKeys {
+        CurveKeys(keys)
+    }
+}
+
+impl From<SecretKey> for CurveKeys {
+    fn from(secret: SecretKey) -> CurveKeys {
+        CurveKeys(KeyPair::from_secret(secret))
     }
 }

@@ -91,7 +91,7 @@ impl Connection {
         match step {
             HandshakeStep::Continue => Ok(()),
             HandshakeStep::Authenticate(request) => {
-                self.events.push_back(Event::AuthRequest(request));
+                self.events.push_back(Event::AuthRequest(Box::new(request)));
                 Ok(())
             }
             HandshakeStep::Done(established) => self.complete_handshake(now, established),
@@ -135,7 +135,7 @@ impl Connection {
         peer.peer_key = peer_key;
         self.state = State::Active { version };
         self.timers.on_ready(now, &self.config.heartbeat);
-        self.events.push_back(Event::Ready(peer));
+        self.events.push_back(Event::Ready(Box::new(peer)));
         Ok(())
     }
 }

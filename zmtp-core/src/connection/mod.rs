@@ -36,7 +36,7 @@ use timers::Timers;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// The handshake completed; messages may now be sent.
-    Ready(PeerInfo),
+    Ready(Box<PeerInfo>),
     /// A whole message (every frame of it) arrived.
     Message(Message),
     /// The peer subscribed to a topic prefix (only reported to PUB and XPUB connections).
@@ -45,7 +45,7 @@ pub enum Event {
     Cancel(Bytes),
     /// A PLAIN or CURVE server with [`Config::auth_requests`] asks whether to let this client
     /// in. The handshake waits until [`Connection::authenticate`] answers.
-    AuthRequest(AuthRequest),
+    AuthRequest(Box<AuthRequest>),
     /// The connection ended. Emitted exactly once; the connection stays closed.
     Closed(ConnectionError),
 }

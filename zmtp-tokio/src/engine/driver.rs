@@ -17,10 +17,13 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWrite;
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
-use zmtp_core::{Connection, ConnectionError, Event, Message};
+use zmtp_core::{
+    AuthDecision, AuthRequest, Connection, ConnectionError, DenyStatus, Event, Message,
+};
 
 use crate::endpoint::Endpoint;
 use crate::monitor::{DisconnectReason, MonitorEvent};
+use crate::security::{PeerAuth, Security};
 use crate::socket::core::Shared;
 use crate::socket::peers::{PeerId, SubscriptionCommand};
 use crate::transport::{ReadHalf, Stream, WriteHalf};
@@ -86,9 +89,11 @@ impl Driver {
         endpoint: Endpoint,
         pipe: Option<PeerId>,
         stream: Stream,
+        peer_address: String,
         stop: tokio_util::sync::CancellationToken,
     ) -> Result<Driver, crate::error::Error> {
-        let config = shared.options.connection_config(shared.socket_type);
+        let mut config = shared.options.connection_config(shared.socket_type);
+        config.peer_address = peer_address;
         let conn =
             Connection::new(config, Instant::now().into_std()).map_err(crate::Error::Config)?;
         let (reader, writer) = stream.into_split();
@@ -250,7 +255,9 @@ impl Driver {
             Event::Message(_) => {}
             Event::Ready(info) => {
                 let peer = info.socket_type;
-                let (id, topics) = self.shared.table().attach(self.pipe, &self.endpoint, info);
+                let auth = (!matches!(self.shared.options.security, Security::Null))
+                    .then(|| PeerAuth::from(&*info));
+                let (id, topics) = self.shared.table().attach(self.pipe, &self.endpoint, *info);
                 self.pipe = Some(id);
                 self.attached = true;
                 for topic in topics {
@@ -259,6 +266,7 @@ impl Driver {
                 self.shared.monitor.emit(MonitorEvent::HandshakeSucceeded {
                     endpoint: self.endpoint.clone(),
                     peer,
+                    auth,
                 });
             }
             Event::Subscribe(topic) => {
@@ -272,11 +280,39 @@ impl Driver {
                 }
             }
             Event::Closed(error) => self.ended = Some(closed_reason(error)),
-            // Sockets do not ask for authentication requests yet (`Config::auth_requests` is
-            // off), so none arrives; refuse one that did rather than let it hang.
-            Event::AuthRequest(_) => self
-                .conn
-                .authenticate(Self::now(), zmtp_core::mechanism::AuthDecision::deny()),
+            Event::AuthRequest(request) => {
+                let decision = self.decide(&request);
+                self.conn.authenticate(Self::now(), decision);
+            }
+        }
+    }
+
+    /// Asks the socket's authenticator about a client (on this task: it must be quick). None
+    /// is asked for without one; should a request arrive anyway, it is refused. A panicking
+    /// authenticator refuses with status 500 instead of taking the connection task down.
+    fn decide(&self, request: &AuthRequest) -> AuthDecision {
+        let Some(authenticator) = &self.shared.options.authenticator else {
+            return AuthDecision::deny();
+        };
+        let decision = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            authenticator.authenticate(request)
+        }));
+        match decision {
+            Ok(decision) => {
+                if let AuthDecision::Deny(status) = &decision {
+                    tracing::info!(
+                        endpoint = %self.endpoint,
+                        peer = %request.peer_address,
+                        status = status.code(),
+                        "client refused by the authenticator"
+                    );
+                }
+                decision
+            }
+            Err(_) => {
+                tracing::error!(endpoint = %self.endpoint, "the authenticator panicked");
+                AuthDecision::Deny(DenyStatus::Internal)
+            }
         }
     }
 

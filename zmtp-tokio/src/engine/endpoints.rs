@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use zmtp_core::ConnectionError;
+use zmtp_core::{AuthError, ConnectionError};
 
 use crate::endpoint::Endpoint;
 use crate::engine::driver::{DriveOutcome, Driver};
@@ -30,6 +30,7 @@ pub(crate) async fn listen(
         let Some(accepted) = accepted else { break };
         match accepted {
             Ok((stream, peer_addr)) => {
+                let address = auth_address(&peer_addr);
                 shared.monitor.emit(MonitorEvent::Accepted {
                     endpoint: endpoint.clone(),
                     peer_addr,
@@ -39,6 +40,7 @@ pub(crate) async fn listen(
                     endpoint.clone(),
                     None,
                     stream,
+                    address,
                     stop.child_token(),
                 ) {
                     Ok(driver) => {
@@ -87,6 +89,7 @@ pub(crate) async fn connect(
                     endpoint.clone(),
                     Some(pipe),
                     stream,
+                    endpoint_address(&endpoint),
                     stop.child_token(),
                 ) {
                     Ok(driver) => driver,
@@ -137,12 +140,68 @@ fn keep_lingering(shared: &Shared, pipe: PeerId, deadline: &mut Option<Option<In
 }
 
 /// Reconnecting cannot help when the peer is of a kind we cannot talk to or told us to stop
-/// with ERROR (libzmq stops reconnecting on handshake failures too).
+/// with ERROR, e.g. a PLAIN or CURVE server refusing our credentials (libzmq stops reconnecting
+/// on handshake failures too; RFC 37: the same credentials must not be retried). Timeouts,
+/// transport errors and a server closing without ERROR (a temporary refusal) are retried.
 fn gives_up(outcome: &DriveOutcome) -> bool {
     matches!(
         outcome.reason,
         DisconnectReason::Connection(
-            ConnectionError::Incompatible(_) | ConnectionError::PeerError { .. }
+            ConnectionError::Incompatible(_)
+                | ConnectionError::PeerError { .. }
+                | ConnectionError::Authentication(AuthError::Rejected { .. })
         )
     ) && !outcome.handshake_done
+}
+
+/// The client address an authenticator sees for an accepted connection: for tcp the IP address
+/// without the port (as ZAP's `Address`), for ipc the socket path.
+fn auth_address(peer_addr: &str) -> String {
+    peer_addr
+        .parse::<std::net::SocketAddr>()
+        .map_or_else(|_| peer_addr.to_owned(), |addr| addr.ip().to_string())
+}
+
+/// The server address of a connecting endpoint: its host for tcp, its path for ipc.
+fn endpoint_address(endpoint: &Endpoint) -> String {
+    match endpoint {
+        Endpoint::Tcp { host, .. } => host.clone(),
+        Endpoint::Ipc(path) => path.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use zmtp_core::error::Timeout;
+
+    use super::*;
+
+    fn outcome(error: ConnectionError) -> DriveOutcome {
+        DriveOutcome {
+            reason: DisconnectReason::Connection(error),
+            handshake_done: false,
+        }
+    }
+
+    #[test]
+    fn a_rejected_client_gives_up_but_retries_after_timeouts() {
+        let rejected = ConnectionError::Authentication(AuthError::Rejected {
+            reason: Bytes::from_static(b"400"),
+        });
+        assert!(gives_up(&outcome(rejected)));
+        assert!(!gives_up(&outcome(ConnectionError::Timeout(
+            Timeout::Handshake
+        ))));
+        assert!(!gives_up(&outcome(ConnectionError::Authentication(
+            AuthError::BadCookie
+        ))));
+    }
+
+    #[test]
+    fn authenticators_see_the_ip_without_the_port() {
+        assert_eq!(auth_address("127.0.0.1:5555"), "127.0.0.1");
+        assert_eq!(auth_address("[::1]:5555"), "::1");
+        assert_eq!(auth_address("/tmp/x.sock"), "/tmp/x.sock");
+    }
 }

@@ -292,16 +292,23 @@ impl PeerTable {
         cx: Option<&Context<'_>>,
     ) -> Result<PeerId, Message> {
         let n = self.peers.len();
-        for k in 0..n {
-            let i = (self.round_robin + k) % n;
-            let usable = self.peers[i].persistent || self.peers[i].info.is_some();
-            if usable && !self.send_full(&self.peers[i]) {
-                self.round_robin = (i + 1) % n;
-                let peer = &mut self.peers[i];
+        let hwm = self.limits.send_hwm;
+        let mut i = if self.round_robin < n {
+            self.round_robin
+        } else {
+            0
+        };
+        for _ in 0..n {
+            let next = if i + 1 == n { 0 } else { i + 1 };
+            let peer = &mut self.peers[i];
+            let usable = peer.persistent || peer.info.is_some();
+            if usable && (hwm == 0 || peer.outbound.len() < hwm) {
+                self.round_robin = next;
                 peer.outbound.push_back(message);
                 peer.wake_driver();
                 return Ok(peer.id);
             }
+            i = next;
         }
         if let Some(cx) = cx {
             register(&mut self.send_waker, cx);
@@ -355,21 +362,30 @@ impl PeerTable {
     /// registers `cx` (if given) to be woken on delivery.
     pub(crate) fn recv_fair(&mut self, cx: Option<&Context<'_>>) -> Option<(PeerId, Message)> {
         let n = self.peers.len();
-        for k in 0..n {
-            let i = (self.fair_queue + k) % n;
-            if self.peers[i].inbound.is_empty() {
-                continue;
-            }
-            let was_full = self.recv_full(&self.peers[i]);
+        let mut i = if self.fair_queue < n {
+            self.fair_queue
+        } else {
+            0
+        };
+        for _ in 0..n {
+            let limits = self.limits;
             let peer = &mut self.peers[i];
-            let message = peer.inbound.pop_front().expect("checked non-empty");
+            let next = if i + 1 == n { 0 } else { i + 1 };
+            let Some(message) = peer.inbound.pop_front() else {
+                i = next;
+                continue;
+            };
+            let was_full = (limits.recv_hwm != 0 && peer.inbound.len() + 1 >= limits.recv_hwm)
+                || peer.inbound_bytes >= limits.recv_bytes;
             peer.inbound_bytes -= message.byte_len();
-            let id = peer.id;
             if was_full {
                 peer.wake_driver();
             }
-            self.fair_queue = (i + 1) % n;
-            self.remove_if_drained(id);
+            let id = peer.id;
+            if !peer.persistent && peer.info.is_none() && peer.inbound.is_empty() {
+                self.peers.remove(i);
+            }
+            self.fair_queue = next;
             return Some((id, message));
         }
         if let Some(cx) = cx {

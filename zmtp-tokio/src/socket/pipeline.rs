@@ -36,7 +36,10 @@ impl Socket<Push> {
     /// none has — including while no peer exists yet.
     ///
     /// Cancel-safe: if the future is dropped before it completes, the message was not queued.
+    /// A loop of sends yields to the runtime now and then (tokio's cooperative budget), so
+    /// that the connection tasks drain the queue while it is being filled.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        tokio::task::consume_budget().await;
         let mut slot = Some(message.into());
         poll_fn(|cx| self.core.poll_send_round_robin(cx, &mut slot)).await?;
         Ok(())
