@@ -41,7 +41,7 @@ const READ_RESERVE_MAX: usize = 1024 * 1024;
 /// Bytes read (and decoded into the connection's event queue) while the application's queue
 /// is full: enough to notice that the peer closed or stays alive, bounded so that a stalled
 /// application bounds our memory too.
-const PAUSED_READ_LIMIT: usize = 256 * 1024;
+const PAUSED_READ_LIMIT: usize = 64 * 1024;
 /// Loop rounds before yielding to other tasks.
 const ROUNDS_BEFORE_YIELD: usize = 32;
 
@@ -369,7 +369,10 @@ impl Driver {
         let Some(id) = self.pipe.filter(|_| self.attached) else {
             return false;
         };
-        if !self.conn.is_ready() || self.conn.pending_transmit() >= OUTBOX_HIGH_WATER {
+        // Bytes already taken out of the connection for the socket count too: while the socket
+        // is blocked, they are what piles up.
+        let writing: usize = self.writing.iter().map(Bytes::len).sum();
+        if !self.conn.is_ready() || self.conn.pending_transmit() + writing >= OUTBOX_HIGH_WATER {
             return false;
         }
         self.shared

@@ -1,0 +1,129 @@
+//! The benchmark runner: runs every implementation's perf peers side by side, interleaved
+//! (A B C … A B C …), and writes `results/<date>.md` (+ `.svg` plot, `.csv` raw samples).
+//!
+//! ```text
+//! runner [--quick] [--reps N] [--secs S] [--tests thr,lat,place,fan] [--only a,b]
+//!        [--zmtp PATH] [--peers DIR] [--zmtp-runtime current|multi] [--out DIR]
+//! ```
+//! Normally started by `bench/run.sh`, which builds everything first.
+
+mod cell;
+mod exec;
+mod plan;
+mod report;
+mod stats;
+mod svg;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use cell::{Cell, Metric};
+use plan::Config;
+
+fn main() {
+    let config = match Config::from_args(std::env::args().skip(1).collect()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("runner: {e}\n{}", plan::USAGE);
+            std::process::exit(2);
+        }
+    };
+    let started = Instant::now();
+    let load_before = loadavg();
+    let scratch = std::env::temp_dir().join(format!("zmtp-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("scratch directory");
+    let mut cells: Vec<Cell> = Vec::new();
+    for group in config.groups() {
+        eprintln!("== {}", group.title());
+        let mut group_cells: Vec<Cell> = group.cells(&config);
+        for cell in &mut group_cells {
+            cell.calibrate(&config, &scratch);
+        }
+        for rep in 0..config.reps {
+            for cell in group_cells.iter_mut().filter(|c| c.count > 0) {
+                match cell.run(cell.count, &config, &scratch) {
+                    Ok(sample) => cell.samples.push(sample),
+                    Err(e) => {
+                        eprintln!("   {} rep {rep}: FAILED: {e}", cell.pair.label);
+                        cell.failures.push(e);
+                    }
+                }
+            }
+        }
+        for cell in &group_cells {
+            let headline = cell.headline();
+            let value = cell.summary(headline).map(|s| stats::range(&s));
+            eprintln!(
+                "   {:<16} {:>10} {}",
+                cell.pair.label,
+                headline.name(),
+                value.unwrap_or_else(|| "failed".into())
+            );
+        }
+        cells.extend(group_cells);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    let meta = report::Meta {
+        config: &config,
+        elapsed: started.elapsed(),
+        load_before,
+        load_after: loadavg(),
+    };
+    let stem = output_stem(&config.out, config.quick);
+    std::fs::create_dir_all(&config.out).expect("output directory");
+    let md = report::markdown(&cells, &meta);
+    std::fs::write(stem.with_extension("md"), &md).expect("write markdown");
+    std::fs::write(stem.with_extension("svg"), svg::plot(&cells)).expect("write svg");
+    std::fs::write(stem.with_extension("csv"), report::csv(&cells)).expect("write csv");
+    println!("{md}");
+    eprintln!(
+        "wrote {}.{{md,svg,csv}} in {:.0?}",
+        stem.display(),
+        started.elapsed()
+    );
+}
+
+/// `results/<YYYY-MM-DD>[-quick][-N]`, not overwriting an earlier run of the same day.
+fn output_stem(dir: &std::path::Path, quick: bool) -> PathBuf {
+    let base = format!("{}{}", today(), if quick { "-quick" } else { "" });
+    let mut stem = dir.join(&base);
+    let mut n = 2;
+    while stem.with_extension("md").exists() {
+        stem = dir.join(format!("{base}-{n}"));
+        n += 1;
+    }
+    stem
+}
+
+/// Today's UTC date as YYYY-MM-DD (Howard Hinnant's civil-from-days).
+fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs() as i64;
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// The 1-minute load average, to tell whether something else was using the machine.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default()
+}
+
+impl Metric {
+    /// The metric's column name.
+    fn name(self) -> &'static str {
+        cell::metric_name(self)
+    }
+}

@@ -1,0 +1,249 @@
+//! The markdown report and the raw CSV.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::cell::{metric_name, Cell, Metric};
+use crate::plan::{Config, Placement, Test};
+use crate::stats::{human, range};
+
+/// Facts about the run for the report header.
+pub struct Meta<'a> {
+    pub config: &'a Config,
+    pub elapsed: Duration,
+    pub load_before: String,
+    pub load_after: String,
+}
+
+fn cmd_output(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// The libzmq cell of the same group as `cell`.
+fn baseline<'a>(cells: &'a [Cell], cell: &Cell) -> Option<&'a Cell> {
+    cells.iter().find(|c| {
+        c.test == cell.test
+            && c.size == cell.size
+            && c.placement == cell.placement
+            && c.pair.label == "libzmq"
+    })
+}
+
+/// `cell`'s median of `metric` over libzmq's, as `1.23×`.
+fn ratio(cells: &[Cell], cell: &Cell, metric: Metric) -> String {
+    let ours = cell.summary(metric);
+    let theirs = baseline(cells, cell).and_then(|b| b.summary(metric));
+    match (ours, theirs) {
+        (Some(a), Some(b)) if b.median > 0.0 => format!("{:.2}×", a.median / b.median),
+        _ => "–".into(),
+    }
+}
+
+fn med(cell: &Cell, metric: Metric) -> String {
+    cell.summary(metric).map_or("–".into(), |s| human(s.median))
+}
+
+fn rng(cell: &Cell, metric: Metric) -> String {
+    cell.summary(metric).map_or("–".into(), |s| range(&s))
+}
+
+fn runs(cell: &Cell) -> String {
+    if cell.failures.is_empty() {
+        cell.samples.len().to_string()
+    } else {
+        format!("{} ({} failed)", cell.samples.len(), cell.failures.len())
+    }
+}
+
+fn rss(cell: &Cell) -> String {
+    format!(
+        "{} / {}",
+        med(cell, Metric::RssLocalMb),
+        med(cell, Metric::RssRemoteMb)
+    )
+}
+
+/// The whole report.
+pub fn markdown(cells: &[Cell], meta: &Meta) -> String {
+    let c = meta.config;
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# zmtp side-by-side benchmark{}\n",
+        if c.quick { " (quick)" } else { "" }
+    );
+    let _ = writeln!(
+        md,
+        "{} cores ({}), kernel {}, {}; {} rep(s) per cell, runs calibrated to ~{} s; interleaved \
+         A B C … A B C; load average {} before, {} after; took {:.0} s. zmtp runtime: {}.\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model(),
+        cmd_output("uname", &["-r"]),
+        cmd_output("rustc", &["--version"]),
+        c.reps,
+        c.secs,
+        meta.load_before,
+        meta.load_after,
+        meta.elapsed.as_secs_f64(),
+        c.zmtp_runtime.as_deref().unwrap_or("default"),
+    );
+    let impls: Vec<String> = c
+        .impls
+        .iter()
+        .map(|i| format!("`{}` = {}", i.key, i.label))
+        .collect();
+    let _ = writeln!(md, "Implementations: {}.\n", impls.join(", "));
+    let _ = writeln!(
+        md,
+        "Every cell: median (min–max) over the reps. ×libzmq: ratio of medians to the libzmq \
+         cell of the same table and size (throughput: higher is better; latency: lower is \
+         better). CPU: user+sys seconds of all processes of a run per million messages (or \
+         round trips). RSS: peak resident set of the binding / connecting process (fan-out: \
+         PUB / largest SUB), MiB. Pairs `a→b`: a sends (PUSH, REQ), b binds (PULL, REP).\n"
+    );
+
+    let _ = writeln!(md, "## PUSH→PULL throughput\n");
+    let _ = writeln!(
+        md,
+        "| size | pair | msg/s | MB/s | ×libzmq | CPU s/M msgs | RSS MiB | runs |"
+    );
+    let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|---:|---:|");
+    for cell in cells.iter().filter(|c| c.test == Test::Thr) {
+        let _ = writeln!(
+            md,
+            "| {} B | {} | {} | {} | {} | {} | {} | {} |",
+            cell.size,
+            cell.pair.label,
+            rng(cell, Metric::MsgsPerSec),
+            med(cell, Metric::MegabytesPerSec),
+            ratio(cells, cell, Metric::MsgsPerSec),
+            med(cell, Metric::CpuPerMillion),
+            rss(cell),
+            runs(cell)
+        );
+    }
+
+    let _ = writeln!(md, "\n## REQ→REP latency (one-way = round trip / 2)\n");
+    let _ = writeln!(md, "| size | placement | pair | p50 µs | p99 µs | mean µs | p50 ×libzmq | CPU s/M round trips | RSS MiB | runs |");
+    let _ = writeln!(md, "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for cell in cells.iter().filter(|c| c.test == Test::Lat) {
+        let placement = match cell.placement {
+            Placement::Free => "unpinned",
+            Placement::SameCore => "same core",
+            Placement::SplitCores => "split cores",
+        };
+        let _ = writeln!(
+            md,
+            "| {} B | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell.size,
+            placement,
+            cell.pair.label,
+            rng(cell, Metric::P50Us),
+            rng(cell, Metric::P99Us),
+            med(cell, Metric::AvgUs),
+            ratio(cells, cell, Metric::P50Us),
+            med(cell, Metric::CpuPerMillion),
+            rss(cell),
+            runs(cell)
+        );
+    }
+
+    if cells.iter().any(|c| c.test == Test::Fan) {
+        let _ = writeln!(md, "\n## PUB→4×SUB fan-out\n");
+        let _ = writeln!(
+            md,
+            "HWM 1000 (each library's default), so a publisher faster than its subscribers \
+             drops: *delivered msg/s* is per subscriber, first to last message received; \
+             *delivered %* is the share of published messages that reached the subscribers.\n"
+        );
+        let _ = writeln!(md, "| size | pair | delivered msg/s per SUB | ×libzmq | delivered % | publish msg/s | CPU s/M published | RSS MiB | runs |");
+        let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        for cell in cells.iter().filter(|c| c.test == Test::Fan) {
+            let _ = writeln!(
+                md,
+                "| {} B | {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell.size,
+                cell.pair.label,
+                rng(cell, Metric::MsgsPerSec),
+                ratio(cells, cell, Metric::MsgsPerSec),
+                med(cell, Metric::DeliveredPct),
+                med(cell, Metric::PublishPerSec),
+                med(cell, Metric::CpuPerMillion),
+                rss(cell),
+                runs(cell)
+            );
+        }
+    }
+
+    let failures: Vec<String> = cells
+        .iter()
+        .flat_map(|c| {
+            c.failures.iter().map(move |f| {
+                format!(
+                    "- {} {} B {}: {f}",
+                    c.pair.label,
+                    c.size,
+                    metric_name(c.headline())
+                )
+            })
+        })
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(md, "\n## Failures\n\n{}", failures.join("\n"));
+    }
+    md
+}
+
+/// Every sample, one line each.
+pub fn csv(cells: &[Cell]) -> String {
+    let metrics = [
+        Metric::MsgsPerSec,
+        Metric::MegabytesPerSec,
+        Metric::AvgUs,
+        Metric::P50Us,
+        Metric::P99Us,
+        Metric::CpuPerMillion,
+        Metric::RssLocalMb,
+        Metric::RssRemoteMb,
+        Metric::PublishPerSec,
+        Metric::DeliveredPct,
+    ];
+    let mut out = String::from("test,size,placement,pair,count");
+    for m in metrics {
+        let _ = write!(out, ",{}", metric_name(m));
+    }
+    out.push('\n');
+    for cell in cells {
+        for sample in &cell.samples {
+            let _ = write!(
+                out,
+                "{:?},{},{:?},{},{}",
+                cell.test, cell.size, cell.placement, cell.pair.label, cell.count
+            );
+            for m in metrics {
+                let _ = write!(
+                    out,
+                    ",{}",
+                    sample.get(&m).map_or(String::new(), |v| format!("{v:.3}"))
+                );
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
