@@ -136,6 +136,30 @@ pub async fn wait_for_event(
     .await
 }
 
+/// The `auth` of the next successful handshake on `monitor`.
+pub async fn handshake_auth(monitor: &mut Monitor, what: &str) -> Option<zmtp_tokio::PeerAuth> {
+    match wait_for_event(monitor, what, |e| {
+        matches!(e, MonitorEvent::HandshakeSucceeded { .. })
+    })
+    .await
+    {
+        MonitorEvent::HandshakeSucceeded { auth, .. } => auth,
+        _ => unreachable!(),
+    }
+}
+
+/// The reason of the next failed handshake on `monitor`.
+pub async fn handshake_failure(monitor: &mut Monitor, what: &str) -> zmtp_tokio::DisconnectReason {
+    match wait_for_event(monitor, what, |e| {
+        matches!(e, MonitorEvent::HandshakeFailed { .. })
+    })
+    .await
+    {
+        MonitorEvent::HandshakeFailed { reason, .. } => reason,
+        _ => unreachable!(),
+    }
+}
+
 /// Whether an event says an established connection or a handshake ended.
 pub fn is_disconnect(event: &MonitorEvent) -> bool {
     matches!(

@@ -14,10 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use support::*;
+use zmtp_tests::{handshake_auth, handshake_failure};
 use zmtp_tokio::{
-    AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DisconnectReason, Monitor,
-    MonitorEvent, Options, PeerAuth, PubSocket, PublicKey, PullSocket, PushSocket, RepSocket,
-    ReqSocket, SecretKey, SubSocket,
+    AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DisconnectReason,
+    MonitorEvent, Options, PubSocket, PublicKey, PullSocket, PushSocket, RepSocket, ReqSocket,
+    SecretKey, SubSocket,
 };
 
 const ROUNDS: usize = 5;
@@ -29,30 +30,6 @@ fn libzmq_keys() -> (zmq::CurveKeyPair, PublicKey) {
     let public: PublicKey = z85.parse().expect("libzmq's Z85 public key parses");
     assert_eq!(public.as_bytes(), &pair.public_key);
     (pair, public)
-}
-
-/// The `auth` of the next successful handshake on `monitor`.
-async fn handshake_auth(monitor: &mut Monitor, what: &str) -> Option<PeerAuth> {
-    match wait_for_event(monitor, what, |e| {
-        matches!(e, MonitorEvent::HandshakeSucceeded { .. })
-    })
-    .await
-    {
-        MonitorEvent::HandshakeSucceeded { auth, .. } => auth,
-        _ => unreachable!(),
-    }
-}
-
-/// The reason of the next failed handshake on `monitor`.
-async fn handshake_failure(monitor: &mut Monitor, what: &str) -> DisconnectReason {
-    match wait_for_event(monitor, what, |e| {
-        matches!(e, MonitorEvent::HandshakeFailed { .. })
-    })
-    .await
-    {
-        MonitorEvent::HandshakeFailed { reason, .. } => reason,
-        _ => unreachable!(),
-    }
 }
 
 /// libzmq REP answering `rounds` requests with the request itself.

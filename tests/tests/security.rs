@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use zmtp_tests::{wait_for_event, within, LIMIT};
+use zmtp_tests::{handshake_auth, handshake_failure, within, LIMIT};
 use zmtp_tokio::{
     AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DenyStatus,
-    DisconnectReason, KeyPair, Monitor, MonitorEvent, Options, OsRandom, PeerAuth, PubSocket,
-    PullSocket, PushSocket, RepSocket, ReqSocket, SubSocket,
+    DisconnectReason, KeyPair, Monitor, MonitorEvent, Options, OsRandom, PubSocket, PullSocket,
+    PushSocket, RepSocket, ReqSocket, SubSocket,
 };
 
 const TCP: &str = "tcp://127.0.0.1:0";
@@ -38,30 +38,6 @@ async fn round_trip(req: &mut ReqSocket, text: &str) {
     .await
     .expect("request");
     assert_eq!(reply.frames()[0], text);
-}
-
-/// The `auth` of the next successful handshake on `monitor`.
-async fn handshake_auth(monitor: &mut Monitor, what: &str) -> Option<PeerAuth> {
-    match wait_for_event(monitor, what, |e| {
-        matches!(e, MonitorEvent::HandshakeSucceeded { .. })
-    })
-    .await
-    {
-        MonitorEvent::HandshakeSucceeded { auth, .. } => auth,
-        _ => unreachable!(),
-    }
-}
-
-/// The reason of the next failed handshake on `monitor`.
-async fn handshake_failure(monitor: &mut Monitor, what: &str) -> DisconnectReason {
-    match wait_for_event(monitor, what, |e| {
-        matches!(e, MonitorEvent::HandshakeFailed { .. })
-    })
-    .await
-    {
-        MonitorEvent::HandshakeFailed { reason, .. } => reason,
-        _ => unreachable!(),
-    }
 }
 
 fn is_rejected(reason: &DisconnectReason, code: &str) -> bool {
