@@ -10,6 +10,18 @@
 //! <peer> pub_thr    <bind-to>    <message-size> <message-count> <subscribers>
 //! <peer> sub_thr    <connect-to> <message-size> <message-count>
 //! ```
+//! <peer> local_hs   <bind-to>    <message-size> <connections>
+//! <peer> remote_hs  <connect-to> <message-size> <connections>
+//! ```
+//! `--curve` before the test name (zmtp and libzmq only) runs it over CURVE, with the fixed
+//! [`CURVE_SERVER_SECRET`]/[`CURVE_CLIENT_SECRET`] test key pairs: a benchmark-only
+//! convenience, never a way to secure anything.
+//!
+//! `local_hs`/`remote_hs` measure the handshake rate: the remote side, `connections` times,
+//! opens a REQ socket, connects, makes one round trip of `message-size` bytes and closes it;
+//! the local REP answers `connections` requests. The remote prints connections per second.
+//!
+//! ```text
 //! `pub_thr` ends with end markers: messages of message-size + 1 bytes. `sub_thr` stops at
 //! message-count messages, an end marker, or 1 s of silence after the first message.
 
@@ -30,7 +42,21 @@ pub enum Mode {
     PubThr,
     /// SUB connects, receives, prints throughput.
     SubThr,
+    /// REP binds and answers one request per connection.
+    LocalHs,
+    /// REQ per connection: connect, handshake, one round trip, close; prints connections/s.
+    RemoteHs,
 }
+
+/// The zmq_curve(7) example server key pair (Z85), public then secret. Published keys: for
+/// benchmarks and tests only.
+pub const CURVE_SERVER_PUBLIC: &str = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+/// The secret half of [`CURVE_SERVER_PUBLIC`].
+pub const CURVE_SERVER_SECRET: &str = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
+/// The zmq_curve(7) example client key pair (Z85), public then secret.
+pub const CURVE_CLIENT_PUBLIC: &str = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+/// The secret half of [`CURVE_CLIENT_PUBLIC`].
+pub const CURVE_CLIENT_SECRET: &str = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
 
 /// A parsed command line.
 #[derive(Debug, Clone)]
@@ -45,18 +71,33 @@ pub struct Args {
     pub count: u64,
     /// Subscribers a publisher waits for (`pub_thr` only).
     pub subscribers: usize,
+    /// `--curve`: CURVE with the fixed test keys (the binding side is the CURVE server).
+    pub curve: bool,
 }
 
-/// Parses `std::env::args()`, exiting with a usage message on error.
+/// Parses `std::env::args()`, exiting with a usage message on error. Refuses `--curve`
+/// and the handshake modes (peers without CURVE support).
 pub fn args() -> Args {
+    let args = args_with_curve();
+    if args.curve || matches!(args.mode, Mode::LocalHs | Mode::RemoteHs) {
+        eprintln!("this peer supports neither --curve nor local_hs/remote_hs");
+        std::process::exit(2);
+    }
+    args
+}
+
+/// [`args`] for peers that support `--curve` and the handshake modes.
+pub fn args_with_curve() -> Args {
     let argv: Vec<String> = std::env::args().collect();
     parse(&argv[1..]).unwrap_or_else(|e| {
-        eprintln!("{e}\nusage: {} <local_thr|remote_thr|local_lat|remote_lat|pub_thr|sub_thr> <endpoint> <message-size> <count> [<subscribers>]", argv[0]);
+        eprintln!("{e}\nusage: {} [--curve] <local_thr|remote_thr|local_lat|remote_lat|pub_thr|sub_thr|local_hs|remote_hs> <endpoint> <message-size> <count> [<subscribers>]", argv[0]);
         std::process::exit(2)
     })
 }
 
 fn parse(argv: &[String]) -> Result<Args, String> {
+    let curve = argv.first().map(String::as_str) == Some("--curve");
+    let argv = if curve { &argv[1..] } else { argv };
     let mode = match argv.first().map(String::as_str) {
         Some("local_thr") => Mode::LocalThr,
         Some("remote_thr") => Mode::RemoteThr,
@@ -64,6 +105,8 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         Some("remote_lat") => Mode::RemoteLat,
         Some("pub_thr") => Mode::PubThr,
         Some("sub_thr") => Mode::SubThr,
+        Some("local_hs") => Mode::LocalHs,
+        Some("remote_hs") => Mode::RemoteHs,
         other => return Err(format!("unknown mode {other:?}")),
     };
     let expected = if mode == Mode::PubThr { 5 } else { 4 };
@@ -85,6 +128,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         } else {
             0
         },
+        curve,
     })
 }
 
@@ -121,6 +165,18 @@ pub fn print_latency(size: usize, round_trips: &mut [Duration]) {
     println!("average latency: {:.3} [us]", one_way_us(total) / n as f64);
     println!("p50 latency: {:.3} [us]", percentile(0.50));
     println!("p99 latency: {:.3} [us]", percentile(0.99));
+}
+
+/// Prints a handshake-rate result: connections (connect, handshake, one round trip, close)
+/// per second, and the mean time of one.
+pub fn print_handshakes(count: u64, elapsed: Duration) {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    println!("connection count: {count}");
+    println!("mean rate: {:.1} [conn/s]", count as f64 / secs);
+    println!(
+        "mean connection time: {:.3} [us]",
+        secs * 1e6 / count as f64
+    );
 }
 
 /// The tokio runtime a peer runs on: `BENCH_RUNTIME=current|multi`, else `default`.

@@ -2,7 +2,9 @@
 //!
 //! For now one subcommand, `zmtp perf`, with libzmq's four perf tests (`local_thr`,
 //! `remote_thr`, `local_lat`, `remote_lat`, same arguments and output) plus a PUB→SUB fan-out
-//! pair (`pub_thr`, `sub_thr`). Run `zmtp perf --help` for the details.
+//! pair (`pub_thr`, `sub_thr`) and a handshake-rate pair (`local_hs`, `remote_hs`), each
+//! optionally over CURVE with fixed test keys (`--curve`). Run `zmtp perf --help` for the
+//! details.
 
 mod perf;
 mod report;
@@ -35,7 +37,7 @@ impl Runtime {
 const DEFAULT_RUNTIME: Runtime = Runtime::Current;
 
 const USAGE: &str = "\
-usage: zmtp perf [--runtime current|multi] <test> <args...>
+usage: zmtp perf [--runtime current|multi] [--curve] <test> <args...>
 
 tests (libzmq's perf tools, same argument order and output):
   local_thr  <bind-to>    <message-size> <message-count>   PULL: receive, print throughput
@@ -48,6 +50,15 @@ fan-out (no libzmq equivalent):
              (a message of message-size + 1 bytes)
   sub_thr    <connect-to> <message-size> <message-count>
              SUB: receive until message-count messages, an end marker or 1 s of silence
+handshake rate (no libzmq equivalent):
+  local_hs   <bind-to>    <message-size> <connections>    REP: answer one request per connection
+  remote_hs  <connect-to> <message-size> <connections>
+             REQ, <connections> times: connect, handshake, one round trip, close;
+             print connections per second
+
+--curve: CURVE with FIXED, PUBLISHED test keys (the zmq_curve(7) examples; server public key
+rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7): the binding side is the server. For benchmarks
+only: these keys protect nothing.
 
 --runtime current|multi (or env ZMTP_RUNTIME): tokio's current_thread runtime or the
 multi_thread one with a worker per core. Default: current, which measured faster for
@@ -82,12 +93,14 @@ fn run(args: &[String]) -> Result<(), String> {
         Err(_) => DEFAULT_RUNTIME,
     };
     let mut rest = Vec::new();
+    let mut curve = false;
     while let Some(arg) = args.next() {
         match arg {
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
             }
+            "--curve" => curve = true,
             "--runtime" => {
                 let name = args.next().ok_or("--runtime needs current or multi")?;
                 runtime = Runtime::parse(name).ok_or(format!("bad runtime {name:?}"))?;
@@ -110,5 +123,5 @@ fn run(args: &[String]) -> Result<(), String> {
             .build(),
     }
     .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
-    rt.block_on(test.run()).map_err(|e| e.to_string())
+    rt.block_on(test.run(curve)).map_err(|e| e.to_string())
 }

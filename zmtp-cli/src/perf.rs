@@ -1,11 +1,17 @@
 //! `zmtp perf`: libzmq's perf tests (`local_thr`, `remote_thr`, `local_lat`, `remote_lat`)
-//! on zmtp-tokio sockets, plus a PUB→SUB fan-out pair (`pub_thr`, `sub_thr`).
+//! on zmtp-tokio sockets, plus a PUB→SUB fan-out pair (`pub_thr`, `sub_thr`) and a
+//! handshake-rate pair (`local_hs`, `remote_hs`).
+//!
+//! `--curve` runs any test over CURVE with fixed, published test keys (the zmq_curve(7)
+//! example key pairs): the binding side is the CURVE server, the connecting side a client that
+//! knows the server's public key. A benchmark-only convenience: these keys secure nothing.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use zmtp_tokio::{
-    Message, Options, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, SubSocket,
+    KeyPair, Message, Options, PubSocket, PublicKey, PullSocket, PushSocket, RepSocket, ReqSocket,
+    SecretKey, SubSocket,
 };
 
 use crate::report;
@@ -52,6 +58,19 @@ pub(crate) enum Test {
         connect: String,
         size: usize,
         count: u64,
+    },
+    /// REP binds, answers one request per connection, `connections` times.
+    LocalHs {
+        bind: String,
+        size: usize,
+        connections: u64,
+    },
+    /// `connections` times: a new REQ connects, handshakes, makes one round trip and closes;
+    /// prints connections per second.
+    RemoteHs {
+        connect: String,
+        size: usize,
+        connections: u64,
     },
 }
 
@@ -114,48 +133,90 @@ impl Test {
                 size,
                 count,
             },
+            "local_hs" => Test::LocalHs {
+                bind: endpoint,
+                size,
+                connections: count,
+            },
+            "remote_hs" => Test::RemoteHs {
+                connect: endpoint,
+                size,
+                connections: count,
+            },
             other => return Err(format!("unknown test {other:?}").into()),
         })
     }
 
-    /// Runs the test and prints its result.
-    pub(crate) async fn run(self) -> Result {
+    /// Runs the test (over CURVE with the fixed test keys if `curve`) and prints its result.
+    pub(crate) async fn run(self, curve: bool) -> Result {
+        let server = options(curve, true)?;
+        let client = options(curve, false)?;
         match self {
-            Test::LocalThr { bind, size, count } => local_thr(&bind, size, count).await,
+            Test::LocalThr { bind, size, count } => local_thr(server, &bind, size, count).await,
             Test::RemoteThr {
                 connect,
                 size,
                 count,
-            } => remote_thr(&connect, size, count).await,
+            } => remote_thr(client, &connect, size, count).await,
             Test::LocalLat {
                 bind,
                 size,
                 round_trips,
-            } => local_lat(&bind, size, round_trips).await,
+            } => local_lat(server, &bind, size, round_trips).await,
             Test::RemoteLat {
                 connect,
                 size,
                 round_trips,
-            } => remote_lat(&connect, size, round_trips).await,
+            } => remote_lat(client, &connect, size, round_trips).await,
             Test::PubThr {
                 bind,
                 size,
                 count,
                 subscribers,
-            } => pub_thr(&bind, size, count, subscribers).await,
+            } => pub_thr(server, &bind, size, count, subscribers).await,
             Test::SubThr {
                 connect,
                 size,
                 count,
-            } => sub_thr(&connect, size, count).await,
+            } => sub_thr(client, &connect, size, count).await,
+            Test::LocalHs {
+                bind,
+                size,
+                connections,
+            } => local_hs(server, &bind, size, connections).await,
+            Test::RemoteHs {
+                connect,
+                size,
+                connections,
+            } => remote_hs(client, &connect, size, connections).await,
         }
     }
 }
 
+/// The zmq_curve(7) example server key pair (Z85; public `rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7`):
+/// published, so for benchmarks only. bench/ uses the same keys for libzmq.
+const CURVE_SERVER_SECRET: &str = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
+/// The zmq_curve(7) example client key pair's secret half (public
+/// `Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID`).
+const CURVE_CLIENT_SECRET: &str = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
+
 /// Options for every perf socket: the defaults (HWM 1000 as in libzmq), but linger until
 /// delivered so that a sender exits only after its peer got everything, as libzmq's tools do.
-fn options() -> Options {
-    Options::default().linger(None)
+/// With `curve`, the binding (`server`) side is a CURVE server with the fixed test keys and the
+/// connecting side a CURVE client with the fixed client keys.
+fn options(curve: bool, server: bool) -> Result<Options> {
+    let options = Options::default().linger(None);
+    if !curve {
+        return Ok(options);
+    }
+    let server_keys = KeyPair::from_secret(SecretKey::from_z85(CURVE_SERVER_SECRET)?);
+    Ok(if server {
+        options.curve_server(server_keys)
+    } else {
+        let server_key: PublicKey = *server_keys.public();
+        let client_keys = KeyPair::from_secret(SecretKey::from_z85(CURVE_CLIENT_SECRET)?);
+        options.curve_client(server_key, Some(client_keys))
+    })
 }
 
 /// Fails unless `message` is one frame of `size` bytes, as libzmq's tools check.
@@ -167,8 +228,8 @@ fn check_size(message: &Message, size: usize) -> Result {
 }
 
 /// PULL: receives `count` messages; the clock runs from the first to the last.
-async fn local_thr(bind: &str, size: usize, count: u64) -> Result {
-    let mut pull = PullSocket::with_options(options())?;
+async fn local_thr(options: Options, bind: &str, size: usize, count: u64) -> Result {
+    let mut pull = PullSocket::with_options(options)?;
     pull.bind(bind).await?;
     check_size(&pull.recv().await?, size)?;
     let start = Instant::now();
@@ -182,8 +243,8 @@ async fn local_thr(bind: &str, size: usize, count: u64) -> Result {
 }
 
 /// PUSH: sends `count` messages, then waits until they are delivered.
-async fn remote_thr(connect: &str, size: usize, count: u64) -> Result {
-    let mut push = PushSocket::with_options(options())?;
+async fn remote_thr(options: Options, connect: &str, size: usize, count: u64) -> Result {
+    let mut push = PushSocket::with_options(options)?;
     push.connect(connect)?;
     let payload = Bytes::from(vec![0u8; size]);
     for _ in 0..count {
@@ -194,8 +255,8 @@ async fn remote_thr(connect: &str, size: usize, count: u64) -> Result {
 }
 
 /// REP: echoes `round_trips` requests.
-async fn local_lat(bind: &str, size: usize, round_trips: u64) -> Result {
-    let mut rep = RepSocket::with_options(options())?;
+async fn local_lat(options: Options, bind: &str, size: usize, round_trips: u64) -> Result {
+    let mut rep = RepSocket::with_options(options)?;
     rep.bind(bind).await?;
     for _ in 0..round_trips {
         let request = rep.recv().await?;
@@ -207,8 +268,8 @@ async fn local_lat(bind: &str, size: usize, round_trips: u64) -> Result {
 }
 
 /// REQ: makes `round_trips` requests, timing each.
-async fn remote_lat(connect: &str, size: usize, round_trips: u64) -> Result {
-    let mut req = ReqSocket::with_options(options())?;
+async fn remote_lat(options: Options, connect: &str, size: usize, round_trips: u64) -> Result {
+    let mut req = ReqSocket::with_options(options)?;
     req.connect(connect)?;
     let payload = Bytes::from(vec![0u8; size]);
     let mut times = Vec::with_capacity(usize::try_from(round_trips).unwrap_or(0));
@@ -225,8 +286,14 @@ async fn remote_lat(connect: &str, size: usize, round_trips: u64) -> Result {
 
 /// PUB: waits for `subscribers` peers (and a moment for their subscriptions), publishes
 /// `count` messages, then end markers, and prints the publishing rate.
-async fn pub_thr(bind: &str, size: usize, count: u64, subscribers: usize) -> Result {
-    let mut publisher = PubSocket::with_options(options())?;
+async fn pub_thr(
+    options: Options,
+    bind: &str,
+    size: usize,
+    count: u64,
+    subscribers: usize,
+) -> Result {
+    let mut publisher = PubSocket::with_options(options)?;
     publisher.bind(bind).await?;
     let deadline = Instant::now() + Duration::from_secs(30);
     while publisher.connected_peers() < subscribers {
@@ -257,8 +324,8 @@ const IDLE: Duration = Duration::from_secs(1);
 
 /// SUB: receives until `count` messages, an end marker, or 1 s without a message after the
 /// first; the clock runs from the first data message to the last (or to the end marker).
-async fn sub_thr(connect: &str, size: usize, count: u64) -> Result {
-    let mut sub = SubSocket::with_options(options())?;
+async fn sub_thr(options: Options, connect: &str, size: usize, count: u64) -> Result {
+    let mut sub = SubSocket::with_options(options)?;
     sub.subscribe(Bytes::new())?;
     sub.connect(connect)?;
     let first = sub.recv().await?;
@@ -280,5 +347,26 @@ async fn sub_thr(connect: &str, size: usize, count: u64) -> Result {
     };
     report::throughput(size, received, end - start);
     sub.close().await;
+    Ok(())
+}
+
+/// REP: answers one request per connection (any connection), `connections` times.
+async fn local_hs(options: Options, bind: &str, size: usize, connections: u64) -> Result {
+    local_lat(options, bind, size, connections).await
+}
+
+/// `connections` times: a new REQ socket connects, handshakes, makes one round trip and is
+/// closed (linger 0: nothing is left to deliver). The clock covers all of it.
+async fn remote_hs(options: Options, connect: &str, size: usize, connections: u64) -> Result {
+    let options = options.linger(Some(Duration::ZERO));
+    let payload = Bytes::from(vec![0u8; size]);
+    let start = Instant::now();
+    for _ in 0..connections {
+        let mut req = ReqSocket::with_options(options.clone())?;
+        req.connect(connect)?;
+        check_size(&req.request(payload.clone()).await?, size)?;
+        req.close().await;
+    }
+    report::handshakes(connections, start.elapsed());
     Ok(())
 }

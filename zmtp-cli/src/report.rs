@@ -31,3 +31,15 @@ pub(crate) fn latency(size: usize, round_trips: &mut [Duration]) {
     println!("p50 latency: {:.3} [us]", percentile(0.50));
     println!("p99 latency: {:.3} [us]", percentile(0.99));
 }
+
+/// Prints a handshake-rate result: connections (connect, handshake, one round trip, close) per
+/// second, and the mean time of one, in the format of bench/'s peers.
+pub(crate) fn handshakes(count: u64, elapsed: Duration) {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    println!("connection count: {count}");
+    println!("mean rate: {:.1} [conn/s]", count as f64 / secs);
+    println!(
+        "mean connection time: {:.3} [us]",
+        secs * 1e6 / count as f64
+    );
+}

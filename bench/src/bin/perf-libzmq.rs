@@ -1,12 +1,14 @@
 //! libzmq (Debian's libzmq5 through the `zmq` 0.9 crate) with libzmq's own perf-tool logic:
 //! default context (one I/O thread), default HWMs, linger -1 on the sending side.
+//! `--curve`: the binding side is a CURVE server with the fixed test keys of `zmtp_bench`
+//! (no ZAP handler, so any client knowing the server key gets in, as `zmtp perf --curve`).
 
 use std::time::{Duration, Instant};
 
 use zmtp_bench::{Args, Mode};
 
 fn main() {
-    let args = zmtp_bench::args();
+    let args = zmtp_bench::args_with_curve();
     let ctx = zmq::Context::new();
     match args.mode {
         Mode::LocalThr => local_thr(&ctx, &args),
@@ -15,7 +17,60 @@ fn main() {
         Mode::RemoteLat => remote_lat(&ctx, &args),
         Mode::PubThr => pub_thr(&ctx, &args),
         Mode::SubThr => sub_thr(&ctx, &args),
+        Mode::LocalHs => local_hs(&ctx, &args),
+        Mode::RemoteHs => remote_hs(&ctx, &args),
     }
+}
+
+/// A socket of `kind`; with `--curve`, a CURVE server (`server`, the binding side) or client
+/// with the fixed test keys.
+fn socket(ctx: &zmq::Context, kind: zmq::SocketType, a: &Args, server: bool) -> zmq::Socket {
+    let s = ctx.socket(kind).unwrap();
+    if a.curve {
+        if server {
+            s.set_curve_server(true).unwrap();
+            s.set_curve_secretkey(zmtp_bench::CURVE_SERVER_SECRET.as_bytes())
+                .unwrap();
+        } else {
+            s.set_curve_serverkey(zmtp_bench::CURVE_SERVER_PUBLIC.as_bytes())
+                .unwrap();
+            s.set_curve_publickey(zmtp_bench::CURVE_CLIENT_PUBLIC.as_bytes())
+                .unwrap();
+            s.set_curve_secretkey(zmtp_bench::CURVE_CLIENT_SECRET.as_bytes())
+                .unwrap();
+        }
+    }
+    s
+}
+
+/// REP: answers one request per connection, `count` times.
+fn local_hs(ctx: &zmq::Context, a: &Args) {
+    let s = socket(ctx, zmq::REP, a, true);
+    s.set_linger(-1).unwrap();
+    s.bind(&a.endpoint).unwrap();
+    let mut msg = zmq::Message::new();
+    for _ in 0..a.count {
+        s.recv(&mut msg, 0).unwrap();
+        check(&msg, a.size);
+        s.send(std::mem::replace(&mut msg, zmq::Message::new()), 0)
+            .unwrap();
+    }
+}
+
+/// REQ per connection: connect, handshake, one round trip, close; `count` times.
+fn remote_hs(ctx: &zmq::Context, a: &Args) {
+    let payload = vec![0u8; a.size];
+    let mut msg = zmq::Message::new();
+    let start = Instant::now();
+    for _ in 0..a.count {
+        let s = socket(ctx, zmq::REQ, a, false);
+        s.set_linger(0).unwrap();
+        s.connect(&a.endpoint).unwrap();
+        s.send(&payload[..], 0).unwrap();
+        s.recv(&mut msg, 0).unwrap();
+        check(&msg, a.size);
+    }
+    zmtp_bench::print_handshakes(a.count, start.elapsed());
 }
 
 fn check(msg: &zmq::Message, size: usize) {
@@ -23,7 +78,7 @@ fn check(msg: &zmq::Message, size: usize) {
 }
 
 fn local_thr(ctx: &zmq::Context, a: &Args) {
-    let s = ctx.socket(zmq::PULL).unwrap();
+    let s = socket(ctx, zmq::PULL, a, true);
     s.bind(&a.endpoint).unwrap();
     let mut msg = zmq::Message::new();
     s.recv(&mut msg, 0).unwrap();
@@ -37,7 +92,7 @@ fn local_thr(ctx: &zmq::Context, a: &Args) {
 }
 
 fn remote_thr(ctx: &zmq::Context, a: &Args) {
-    let s = ctx.socket(zmq::PUSH).unwrap();
+    let s = socket(ctx, zmq::PUSH, a, false);
     s.set_linger(-1).unwrap();
     s.connect(&a.endpoint).unwrap();
     let payload = vec![0u8; a.size];
@@ -48,7 +103,7 @@ fn remote_thr(ctx: &zmq::Context, a: &Args) {
 }
 
 fn local_lat(ctx: &zmq::Context, a: &Args) {
-    let s = ctx.socket(zmq::REP).unwrap();
+    let s = socket(ctx, zmq::REP, a, true);
     s.set_linger(-1).unwrap();
     s.bind(&a.endpoint).unwrap();
     let mut msg = zmq::Message::new();
@@ -61,7 +116,7 @@ fn local_lat(ctx: &zmq::Context, a: &Args) {
 }
 
 fn remote_lat(ctx: &zmq::Context, a: &Args) {
-    let s = ctx.socket(zmq::REQ).unwrap();
+    let s = socket(ctx, zmq::REQ, a, false);
     s.connect(&a.endpoint).unwrap();
     let payload = vec![0u8; a.size];
     let mut msg = zmq::Message::new();
@@ -79,7 +134,7 @@ fn remote_lat(ctx: &zmq::Context, a: &Args) {
 /// XPUB with XPUB_VERBOSE behaves as PUB and also tells us each subscription, so we start
 /// publishing once every subscriber's subscription has arrived.
 fn pub_thr(ctx: &zmq::Context, a: &Args) {
-    let s = ctx.socket(zmq::XPUB).unwrap();
+    let s = socket(ctx, zmq::XPUB, a, true);
     s.set_xpub_verbose(true).unwrap();
     s.set_linger(-1).unwrap();
     s.bind(&a.endpoint).unwrap();
@@ -101,7 +156,7 @@ fn pub_thr(ctx: &zmq::Context, a: &Args) {
 }
 
 fn sub_thr(ctx: &zmq::Context, a: &Args) {
-    let s = ctx.socket(zmq::SUB).unwrap();
+    let s = socket(ctx, zmq::SUB, a, false);
     s.set_subscribe(b"").unwrap();
     s.connect(&a.endpoint).unwrap();
     let mut msg = zmq::Message::new();

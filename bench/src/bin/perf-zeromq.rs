@@ -21,6 +21,7 @@ fn main() {
             Mode::RemoteLat => remote_lat(&args).await,
             Mode::PubThr => pub_thr(&args).await,
             Mode::SubThr => sub_thr(&args).await,
+            Mode::LocalHs | Mode::RemoteHs => unreachable!("refused by zmtp_bench::args"),
         }
     });
 }

@@ -23,6 +23,8 @@ pub enum Metric {
     RssRemoteMb,
     PublishPerSec,
     DeliveredPct,
+    ConnPerSec,
+    ConnUs,
 }
 
 pub fn metric_name(m: Metric) -> &'static str {
@@ -37,6 +39,8 @@ pub fn metric_name(m: Metric) -> &'static str {
         Metric::RssRemoteMb => "RSS remote MiB",
         Metric::PublishPerSec => "publish msg/s",
         Metric::DeliveredPct => "delivered %",
+        Metric::ConnPerSec => "conn/s",
+        Metric::ConnUs => "µs/conn",
     }
 }
 
@@ -49,6 +53,8 @@ pub struct Cell {
     pub test: Test,
     pub size: usize,
     pub placement: Placement,
+    /// Over CURVE: `--curve` before the mode on both peers.
+    pub curve: bool,
     pub pair: Pair,
     pub local: Impl,
     pub remote: Impl,
@@ -88,6 +94,7 @@ impl Cell {
         match self.test {
             Test::Thr | Test::Fan => Metric::MsgsPerSec,
             Test::Lat => Metric::P50Us,
+            Test::Hs => Metric::ConnPerSec,
         }
     }
 
@@ -99,12 +106,14 @@ impl Cell {
             (Test::Thr, _) => (200_000, 20_000, 50_000_000),
             (Test::Lat, _) => (2_000, 500, 500_000),
             (Test::Fan, _) => (100_000, 20_000, 5_000_000),
+            (Test::Hs, _) => (200, 100, 50_000),
         };
         let count = match self.run(first, config, scratch) {
             Ok(sample) => {
                 let per_sec = match self.test {
                     Test::Thr => sample[&Metric::MsgsPerSec],
                     Test::Lat => 1e6 / (2.0 * sample[&Metric::AvgUs]),
+                    Test::Hs => sample[&Metric::ConnPerSec],
                     Test::Fan => {
                         sample[&Metric::PublishPerSec].min(sample[&Metric::MsgsPerSec] * 4.0)
                     }
@@ -131,6 +140,9 @@ impl Cell {
         };
         let launch = |imp: &Impl, mode: &str, cpu: Option<usize>, extra: Option<usize>| {
             let mut argv = imp.argv.clone();
+            if self.curve {
+                argv.push("--curve".into());
+            }
             argv.extend([
                 mode.to_string(),
                 endpoint.clone(),
@@ -152,6 +164,10 @@ impl Cell {
             Test::Lat => (
                 launch(&self.local, "local_lat", cpu_local, None),
                 vec![launch(&self.remote, "remote_lat", cpu_remote, None)],
+            ),
+            Test::Hs => (
+                launch(&self.local, "local_hs", cpu_local, None),
+                vec![launch(&self.remote, "remote_hs", cpu_remote, None)],
             ),
             Test::Fan => (
                 launch(&self.local, "pub_thr", None, Some(FAN_SUBSCRIBERS)),
@@ -190,6 +206,13 @@ impl Cell {
                 s.insert(Metric::AvgUs, need(&done[1], "average latency", "[us]")?);
                 s.insert(Metric::P50Us, need(&done[1], "p50 latency", "[us]")?);
                 s.insert(Metric::P99Us, need(&done[1], "p99 latency", "[us]")?);
+            }
+            Test::Hs => {
+                s.insert(Metric::ConnPerSec, need(&done[1], "mean rate", "[conn/s]")?);
+                s.insert(
+                    Metric::ConnUs,
+                    need(&done[1], "mean connection time", "[us]")?,
+                );
             }
             Test::Fan => {
                 s.insert(

@@ -2,7 +2,7 @@
 //! (A B C … A B C …), and writes `results/<date>.md` (+ `.svg` plot, `.csv` raw samples).
 //!
 //! ```text
-//! runner [--quick] [--reps N] [--secs S] [--tests thr,lat,place,fan] [--only a,b]
+//! runner [--quick] [--reps N] [--secs S] [--tests thr,lat,place,fan,curve] [--only a,b]
 //!        [--zmtp PATH] [--peers DIR] [--zmtp-runtime current|multi] [--out DIR]
 //! ```
 //! Normally started by `bench/run.sh`, which builds everything first.
@@ -69,23 +69,33 @@ fn main() {
         load_before,
         load_after: loadavg(),
     };
-    let stem = output_stem(&config.out, config.quick);
+    let curve_only = config.tests.iter().all(|t| t == "curve");
+    let stem = output_stem(&config.out, config.quick, curve_only);
     std::fs::create_dir_all(&config.out).expect("output directory");
     let md = report::markdown(&cells, &meta);
     std::fs::write(stem.with_extension("md"), &md).expect("write markdown");
-    std::fs::write(stem.with_extension("svg"), svg::plot(&cells)).expect("write svg");
+    if !curve_only {
+        std::fs::write(stem.with_extension("svg"), svg::plot(&cells)).expect("write svg");
+    }
     std::fs::write(stem.with_extension("csv"), report::csv(&cells)).expect("write csv");
     println!("{md}");
     eprintln!(
-        "wrote {}.{{md,svg,csv}} in {:.0?}",
+        "wrote {}.{{md,csv{}}} in {:.0?}",
         stem.display(),
+        if curve_only { "" } else { ",svg" },
         started.elapsed()
     );
 }
 
-/// `results/<YYYY-MM-DD>[-quick][-N]`, not overwriting an earlier run of the same day.
-fn output_stem(dir: &std::path::Path, quick: bool) -> PathBuf {
-    let base = format!("{}{}", today(), if quick { "-quick" } else { "" });
+/// `results/<YYYY-MM-DD>[-curve][-quick][-N]`, not overwriting an earlier run of the same
+/// day; `-curve` when only the CURVE tests ran (no throughput plot then).
+fn output_stem(dir: &std::path::Path, quick: bool, curve_only: bool) -> PathBuf {
+    let base = format!(
+        "{}{}{}",
+        today(),
+        if curve_only { "-curve" } else { "" },
+        if quick { "-quick" } else { "" }
+    );
     let mut stem = dir.join(&base);
     let mut n = 2;
     while stem.with_extension("md").exists() {

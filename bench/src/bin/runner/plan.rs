@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::cell::Cell;
 
 pub const USAGE: &str =
-    "usage: runner [--quick] [--reps N] [--secs S] [--tests thr,lat,place,fan] \
+    "usage: runner [--quick] [--reps N] [--secs S] [--tests thr,lat,place,fan,curve] \
 [--only impl,...] [--zmtp PATH] [--peers DIR] [--zmtp-runtime current|multi] [--out DIR]";
 
 /// Throughput message sizes.
@@ -15,6 +15,11 @@ const LAT_SIZES: [usize; 2] = [1, 1024];
 /// Fan-out: message size and subscribers.
 const FAN_SIZE: usize = 64;
 pub const FAN_SUBSCRIBERS: usize = 4;
+/// CURVE (opt-in `--tests curve`, zmtp and libzmq only): throughput sizes, latency size and
+/// the handshake test's round-trip size.
+const CURVE_THR_SIZES: [usize; 2] = [64, 1024];
+const CURVE_LAT_SIZE: usize = 1;
+const CURVE_HS_SIZE: usize = 1;
 
 /// Runner settings.
 #[derive(Debug, Clone)]
@@ -124,6 +129,17 @@ impl Config {
             .expect("known implementation")
     }
 
+    /// zmtp and libzmq pairs only (the peers that support `--curve`), with the cross pairs.
+    fn curve_pairs(&self) -> Vec<Pair> {
+        let mut pairs = self.pairs(true);
+        pairs.retain(|p| {
+            [p.local, p.remote]
+                .iter()
+                .all(|&i| matches!(self.impls[i].key, "zmtp" | "libzmq"))
+        });
+        pairs
+    }
+
     /// Same-implementation pairs, then (with `cross`) zmtp↔libzmq.
     fn pairs(&self, cross: bool) -> Vec<Pair> {
         let mut pairs: Vec<Pair> = self
@@ -169,6 +185,7 @@ impl Config {
                     test: Test::Thr,
                     size,
                     placement: Placement::Free,
+                    curve: false,
                     pairs: self.pairs(true),
                 });
             }
@@ -179,6 +196,7 @@ impl Config {
                     test: Test::Lat,
                     size,
                     placement: Placement::Free,
+                    curve: false,
                     pairs: self.pairs(true),
                 });
             }
@@ -189,6 +207,7 @@ impl Config {
                     test: Test::Lat,
                     size: 1,
                     placement,
+                    curve: false,
                     pairs: self.pairs(false),
                 });
             }
@@ -198,8 +217,24 @@ impl Config {
                 test: Test::Fan,
                 size: FAN_SIZE,
                 placement: Placement::Free,
+                curve: false,
                 pairs: self.pairs(false),
             });
+        }
+        if has("curve") {
+            let tests = CURVE_THR_SIZES
+                .map(|size| (Test::Thr, size))
+                .into_iter()
+                .chain([(Test::Lat, CURVE_LAT_SIZE), (Test::Hs, CURVE_HS_SIZE)]);
+            for (test, size) in tests {
+                groups.push(Group {
+                    test,
+                    size,
+                    placement: Placement::Free,
+                    curve: true,
+                    pairs: self.curve_pairs(),
+                });
+            }
         }
         groups
     }
@@ -223,6 +258,8 @@ pub enum Test {
     Lat,
     /// PUB→SUB fan-out.
     Fan,
+    /// Handshake rate: connect, handshake, one REQ→REP round trip, close, repeatedly.
+    Hs,
 }
 
 /// Where the two processes of a latency test run.
@@ -260,12 +297,14 @@ pub struct Group {
     pub test: Test,
     pub size: usize,
     pub placement: Placement,
+    /// Over CURVE (`--curve` on both peers).
+    pub curve: bool,
     pairs: Vec<Pair>,
 }
 
 impl Group {
     pub fn title(&self) -> String {
-        match self.test {
+        let title = match self.test {
             Test::Thr => format!("PUSH→PULL throughput, {} B", self.size),
             Test::Lat => format!(
                 "REQ→REP latency, {} B, {}",
@@ -273,6 +312,15 @@ impl Group {
                 self.placement.name()
             ),
             Test::Fan => format!("PUB→{FAN_SUBSCRIBERS}×SUB fan-out, {} B", self.size),
+            Test::Hs => format!(
+                "handshake rate (connect, 1 round trip of {} B, close)",
+                self.size
+            ),
+        };
+        if self.curve {
+            format!("CURVE {title}")
+        } else {
+            title
         }
     }
 
@@ -283,6 +331,7 @@ impl Group {
                 test: self.test,
                 size: self.size,
                 placement: self.placement,
+                curve: self.curve,
                 pair: pair.clone(),
                 local: config.impls[pair.local].clone(),
                 remote: config.impls[pair.remote].clone(),

@@ -40,6 +40,7 @@ fn baseline<'a>(cells: &'a [Cell], cell: &Cell) -> Option<&'a Cell> {
         c.test == cell.test
             && c.size == cell.size
             && c.placement == cell.placement
+            && c.curve == cell.curve
             && c.pair.label == "libzmq"
     })
 }
@@ -117,50 +118,59 @@ pub fn markdown(cells: &[Cell], meta: &Meta) -> String {
          PUB / largest SUB), MiB. Pairs `a→b`: a sends (PUSH, REQ), b binds (PULL, REP).\n"
     );
 
-    let _ = writeln!(md, "## PUSH→PULL throughput\n");
-    let _ = writeln!(
-        md,
-        "| size | pair | msg/s | MB/s | ×libzmq | CPU s/M msgs | RSS MiB | runs |"
-    );
-    let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|---:|---:|");
-    for cell in cells.iter().filter(|c| c.test == Test::Thr) {
+    let plain = |test: Test| cells.iter().filter(move |c| c.test == test && !c.curve);
+    if plain(Test::Thr).next().is_some() {
+        let _ = writeln!(md, "## PUSH→PULL throughput\n");
         let _ = writeln!(
             md,
-            "| {} B | {} | {} | {} | {} | {} | {} | {} |",
-            cell.size,
-            cell.pair.label,
-            rng(cell, Metric::MsgsPerSec),
-            med(cell, Metric::MegabytesPerSec),
-            ratio(cells, cell, Metric::MsgsPerSec),
-            med(cell, Metric::CpuPerMillion),
-            rss(cell),
-            runs(cell)
+            "| size | pair | msg/s | MB/s | ×libzmq | CPU s/M msgs | RSS MiB | runs |"
         );
+        let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|---:|---:|");
+        for cell in plain(Test::Thr) {
+            let _ = writeln!(
+                md,
+                "| {} B | {} | {} | {} | {} | {} | {} | {} |",
+                cell.size,
+                cell.pair.label,
+                rng(cell, Metric::MsgsPerSec),
+                med(cell, Metric::MegabytesPerSec),
+                ratio(cells, cell, Metric::MsgsPerSec),
+                med(cell, Metric::CpuPerMillion),
+                rss(cell),
+                runs(cell)
+            );
+        }
     }
 
-    let _ = writeln!(md, "\n## REQ→REP latency (one-way = round trip / 2)\n");
-    let _ = writeln!(md, "| size | placement | pair | p50 µs | p99 µs | mean µs | p50 ×libzmq | CPU s/M round trips | RSS MiB | runs |");
-    let _ = writeln!(md, "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
-    for cell in cells.iter().filter(|c| c.test == Test::Lat) {
-        let placement = match cell.placement {
-            Placement::Free => "unpinned",
-            Placement::SameCore => "same core",
-            Placement::SplitCores => "split cores",
-        };
-        let _ = writeln!(
-            md,
-            "| {} B | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            cell.size,
-            placement,
-            cell.pair.label,
-            rng(cell, Metric::P50Us),
-            rng(cell, Metric::P99Us),
-            med(cell, Metric::AvgUs),
-            ratio(cells, cell, Metric::P50Us),
-            med(cell, Metric::CpuPerMillion),
-            rss(cell),
-            runs(cell)
-        );
+    if plain(Test::Lat).next().is_some() {
+        let _ = writeln!(md, "\n## REQ→REP latency (one-way = round trip / 2)\n");
+        let _ = writeln!(md, "| size | placement | pair | p50 µs | p99 µs | mean µs | p50 ×libzmq | CPU s/M round trips | RSS MiB | runs |");
+        let _ = writeln!(md, "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        for cell in plain(Test::Lat) {
+            let placement = match cell.placement {
+                Placement::Free => "unpinned",
+                Placement::SameCore => "same core",
+                Placement::SplitCores => "split cores",
+            };
+            let _ = writeln!(
+                md,
+                "| {} B | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell.size,
+                placement,
+                cell.pair.label,
+                rng(cell, Metric::P50Us),
+                rng(cell, Metric::P99Us),
+                med(cell, Metric::AvgUs),
+                ratio(cells, cell, Metric::P50Us),
+                med(cell, Metric::CpuPerMillion),
+                rss(cell),
+                runs(cell)
+            );
+        }
+    }
+
+    if cells.iter().any(|c| c.curve) {
+        curve_section(&mut md, cells);
     }
 
     if cells.iter().any(|c| c.test == Test::Fan) {
@@ -209,6 +219,68 @@ pub fn markdown(cells: &[Cell], meta: &Meta) -> String {
     md
 }
 
+/// The CURVE table: throughput, latency and handshake rate, zmtp and libzmq and their cross
+/// pairs, both peers using the same fixed test keys.
+fn curve_section(md: &mut String, cells: &[Cell]) {
+    let _ = writeln!(md, "\n## CURVE\n");
+    let _ = writeln!(
+        md,
+        "Both peers with `--curve`: the binding side is a CURVE server with the zmq_curve(7) \
+         example key pair, the connecting side a client with the example client key pair (no \
+         ZAP handler / authenticator). Cross pairs prove interop under CURVE. Handshake rate: \
+         the remote side opens a REQ socket, connects, makes one round trip, closes, and \
+         again (one connection at a time); CPU and RSS as above, per million connections. \
+         ×libzmq: the row's headline (msg/s, p50 µs, conn/s) over libzmq's.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| test | pair | result | ×libzmq | CPU s/M | RSS MiB | runs |"
+    );
+    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|");
+    let curve = |test: Test| cells.iter().filter(move |c| c.test == test && c.curve);
+    for cell in curve(Test::Thr)
+        .chain(curve(Test::Lat))
+        .chain(curve(Test::Hs))
+    {
+        let (test, result) = match cell.test {
+            Test::Thr => (
+                format!("PUSH→PULL {} B", cell.size),
+                format!(
+                    "{} msg/s ({} MB/s)",
+                    rng(cell, Metric::MsgsPerSec),
+                    med(cell, Metric::MegabytesPerSec)
+                ),
+            ),
+            Test::Lat => (
+                format!("REQ→REP latency {} B", cell.size),
+                format!(
+                    "p50 {} µs, p99 {} µs",
+                    rng(cell, Metric::P50Us),
+                    med(cell, Metric::P99Us)
+                ),
+            ),
+            Test::Hs => (
+                "handshakes (connect + 1 round trip + close)".into(),
+                format!(
+                    "{} conn/s ({} µs each)",
+                    rng(cell, Metric::ConnPerSec),
+                    med(cell, Metric::ConnUs)
+                ),
+            ),
+            Test::Fan => continue,
+        };
+        let _ = writeln!(
+            md,
+            "| {test} | {} | {result} | {} | {} | {} | {} |",
+            cell.pair.label,
+            ratio(cells, cell, cell.headline()),
+            med(cell, Metric::CpuPerMillion),
+            rss(cell),
+            runs(cell)
+        );
+    }
+}
+
 /// Every sample, one line each.
 pub fn csv(cells: &[Cell]) -> String {
     let metrics = [
@@ -222,8 +294,10 @@ pub fn csv(cells: &[Cell]) -> String {
         Metric::RssRemoteMb,
         Metric::PublishPerSec,
         Metric::DeliveredPct,
+        Metric::ConnPerSec,
+        Metric::ConnUs,
     ];
-    let mut out = String::from("test,size,placement,pair,count");
+    let mut out = String::from("test,curve,size,placement,pair,count");
     for m in metrics {
         let _ = write!(out, ",{}", metric_name(m));
     }
@@ -232,8 +306,8 @@ pub fn csv(cells: &[Cell]) -> String {
         for sample in &cell.samples {
             let _ = write!(
                 out,
-                "{:?},{},{:?},{},{}",
-                cell.test, cell.size, cell.placement, cell.pair.label, cell.count
+                "{:?},{},{},{:?},{},{}",
+                cell.test, cell.curve, cell.size, cell.placement, cell.pair.label, cell.count
             );
             for m in metrics {
                 let _ = write!(

@@ -16,7 +16,10 @@ const MARGIN: (f64, f64, f64, f64) = (70.0, 20.0, 40.0, 50.0); // left, right, t
 
 /// The plot as an SVG document.
 pub fn plot(cells: &[Cell]) -> String {
-    let thr: Vec<&Cell> = cells.iter().filter(|c| c.test == Test::Thr).collect();
+    let thr: Vec<&Cell> = cells
+        .iter()
+        .filter(|c| c.test == Test::Thr && !c.curve)
+        .collect();
     let mut pairs: Vec<&str> = Vec::new();
     for c in &thr {
         if !pairs.contains(&c.pair.label.as_str()) {
