@@ -13,24 +13,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use support::security::*;
 use support::*;
 use zmtp_tests::{handshake_auth, handshake_failure};
 use zmtp_tokio::{
     AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DisconnectReason,
-    MonitorEvent, Options, PubSocket, PublicKey, PullSocket, PushSocket, RepSocket, ReqSocket,
-    SecretKey, SubSocket,
+    MonitorEvent, Options, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, SecretKey,
+    SubSocket,
 };
 
 const ROUNDS: usize = 5;
-
-/// A libzmq CURVE key pair, with its public key as we parse it from Z85.
-fn libzmq_keys() -> (zmq::CurveKeyPair, PublicKey) {
-    let pair = zmq::CurveKeyPair::new().expect("zmq_curve_keypair");
-    let z85 = zmq::z85_encode(&pair.public_key).unwrap();
-    let public: PublicKey = z85.parse().expect("libzmq's Z85 public key parses");
-    assert_eq!(public.as_bytes(), &pair.public_key);
-    (pair, public)
-}
 
 /// libzmq REP answering `rounds` requests with the request itself.
 fn libzmq_echo(rep: zmq::Socket, rounds: usize) -> Blocking<zmq::Socket> {
@@ -79,93 +71,8 @@ async fn our_requests(req: &mut ReqSocket, rounds: usize) {
     }
 }
 
-/// A libzmq ZAP handler: answers ZAP 1.0 requests in `ctx` until stopped; admits PLAIN user
-/// `alice` with password `wonderland` (user id `alice`) and every CURVE client; returns every
-/// request it saw.
-struct Zap {
-    stop: Arc<AtomicBool>,
-    handler: Blocking<Vec<Vec<Vec<u8>>>>,
-}
-
-impl Zap {
-    fn start(ctx: &zmq::Context) -> Zap {
-        let zap = ctx.socket(zmq::REP).unwrap();
-        zap.set_rcvtimeo(50).unwrap();
-        zap.set_sndtimeo(TIMEOUT_MS).unwrap();
-        zap.set_linger(0).unwrap();
-        // Bound before any server socket handshakes, so that libzmq finds it.
-        zap.bind("inproc://zeromq.zap.01")
-            .expect("bind the ZAP endpoint");
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let handler = blocking("libzmq-zap", move || {
-            let mut seen = Vec::new();
-            while !stopped.load(Ordering::SeqCst) {
-                let request = match zap.recv_multipart(0) {
-                    Ok(request) => request,
-                    Err(zmq::Error::EAGAIN) => continue,
-                    Err(e) => panic!("ZAP recv: {e}"),
-                };
-                assert_eq!(request[0], b"1.0", "ZAP version");
-                let mechanism = request[5].as_slice();
-                let (code, user): (&[u8], &[u8]) = match mechanism {
-                    b"PLAIN" if request[6] == b"alice" && request[7] == b"wonderland" => {
-                        (b"200", b"alice")
-                    }
-                    b"CURVE" => (b"200", b"curve-client"),
-                    _ => (b"400", b""),
-                };
-                let text: &[u8] = if code == b"200" { b"OK" } else { b"denied" };
-                send(
-                    &zap,
-                    &[b"1.0", &request[1], code, text, user, b""],
-                    "ZAP reply",
-                );
-                seen.push(request);
-            }
-            seen
-        });
-        Zap { stop, handler }
-    }
-
-    async fn stop(self) -> Vec<Vec<Vec<u8>>> {
-        self.stop.store(true, Ordering::SeqCst);
-        self.handler.join().await
-    }
-}
-
-/// A libzmq socket monitor (a PAIR socket receiving the events of `s`).
-fn libzmq_monitor(ctx: &zmq::Context, s: &zmq::Socket, name: &str) -> zmq::Socket {
-    let endpoint = format!("inproc://monitor-{name}");
-    s.monitor(&endpoint, zmq::SocketEvent::ALL as i32)
-        .expect("zmq_socket_monitor");
-    let monitor = socket(ctx, zmq::PAIR);
-    monitor.connect(&endpoint).unwrap();
-    monitor
-}
-
-/// Waits for a libzmq monitor event of one of the kinds `wanted`; returns it with its value.
-fn libzmq_event(monitor: &zmq::Socket, wanted: &[zmq::SocketEvent]) -> (u16, u32) {
-    loop {
-        let frames = recv(monitor, "libzmq monitor event");
-        let event = u16::from_ne_bytes([frames[0][0], frames[0][1]]);
-        let value = u32::from_ne_bytes([frames[0][2], frames[0][3], frames[0][4], frames[0][5]]);
-        if wanted.iter().any(|w| w.to_raw() == event) {
-            return (event, value);
-        }
-    }
-}
-
 /// libzmq's `ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND`.
 const ZMTP_UNEXPECTED_COMMAND: u32 = 0x1000_0001;
-
-fn is_rejected_400(reason: &DisconnectReason) -> bool {
-    matches!(
-        reason,
-        DisconnectReason::Connection(ConnectionError::Authentication(AuthError::Rejected { reason }))
-            if reason == "400"
-    )
-}
 
 // ---- CURVE -------------------------------------------------------------------------------------
 
@@ -406,7 +313,7 @@ async fn libzmq_curve_push_with_our_curve_pull() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_plain_client_with_a_libzmq_plain_server_and_zap_handler() {
     let ctx = context();
-    let zap = Zap::start(&ctx);
+    let zap = Zap::start(&ctx, zap_alice);
     let rep = socket(&ctx, zmq::REP);
     rep.set_plain_server(true).unwrap();
     let endpoint = bind_tcp(&rep);
@@ -447,17 +354,6 @@ async fn our_plain_client_with_a_libzmq_plain_server_and_zap_handler() {
         assert_eq!(request[6], b"alice");
         assert_eq!(request[7], password);
         assert_eq!(request[3], b"127.0.0.1", "ZAP address");
-    }
-}
-
-fn alice_only(request: &AuthRequest) -> AuthDecision {
-    match &request.credentials {
-        Credentials::Plain { username, password }
-            if username == "alice" && password.expose() == b"wonderland" =>
-        {
-            AuthDecision::allow_as("alice")
-        }
-        _ => AuthDecision::deny(),
     }
 }
 

@@ -24,11 +24,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use support::security::*;
 use support::*;
 use zmtp_tokio::{
-    AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DisconnectReason, KeyPair,
-    MonitorEvent, Options, OsRandom, PubSocket, PublicKey, PullSocket, PushSocket, RepSocket,
-    ReqSocket, SecretKey, SubSocket,
+    AuthError, ConnectionError, DisconnectReason, KeyPair, MonitorEvent, Options, OsRandom,
+    PubSocket, PublicKey, PullSocket, PushSocket, RepSocket, ReqSocket, SecretKey, SubSocket,
 };
 
 /// How long the CURVE connections sit idle in the heartbeat tests: 15 heartbeat intervals,
@@ -42,16 +42,6 @@ const HB_TTL: u64 = 500;
 const JOBS: usize = 20;
 /// libzmq's `ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC`.
 const ZMTP_CRYPTOGRAPHIC: u32 = 0x1100_0001;
-
-/// A libzmq CURVE key pair, with its public key as we parse it from Z85.
-fn libzmq_keys() -> (zmq::CurveKeyPair, PublicKey) {
-    let pair = zmq::CurveKeyPair::new().expect("zmq_curve_keypair");
-    let public: PublicKey = zmq::z85_encode(&pair.public_key)
-        .unwrap()
-        .parse()
-        .expect("libzmq's Z85 public key parses");
-    (pair, public)
-}
 
 /// Makes a libzmq socket a CURVE client of `server_key` with a fresh key pair.
 fn libzmq_curve_client(s: &zmq::Socket, server_key: &PublicKey) {
@@ -104,111 +94,6 @@ async fn idle_traffic(relay: &Relay) -> (u64, u64) {
 /// (about 40 bytes each). One side's PINGs and the other's PONGs make ~15 a direction; both
 /// sides pinging make ~30 (measured: ~1150 bytes each way), so this proves both send PINGs.
 const MIN_IDLE_BYTES: u64 = 20 * 40;
-
-/// A libzmq ZAP handler on `ctx` answering with `decide(request) -> (status, user id)` until
-/// stopped; returns every request it saw.
-struct Zap {
-    stop: Arc<AtomicBool>,
-    handler: Blocking<Vec<Vec<Vec<u8>>>>,
-}
-
-impl Zap {
-    fn start(
-        ctx: &zmq::Context,
-        decide: impl Fn(&[Vec<u8>]) -> (&'static str, &'static str) + Send + 'static,
-    ) -> Zap {
-        let zap = ctx.socket(zmq::REP).unwrap();
-        zap.set_rcvtimeo(50).unwrap();
-        zap.set_sndtimeo(TIMEOUT_MS).unwrap();
-        zap.set_linger(0).unwrap();
-        zap.bind("inproc://zeromq.zap.01")
-            .expect("bind the ZAP endpoint");
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let handler = blocking("libzmq-zap", move || {
-            let mut seen = Vec::new();
-            while !stopped.load(Ordering::SeqCst) {
-                let request = match zap.recv_multipart(0) {
-                    Ok(request) => request,
-                    Err(zmq::Error::EAGAIN) => continue,
-                    Err(e) => panic!("ZAP recv: {e}"),
-                };
-                assert_eq!(request[0], b"1.0", "ZAP version");
-                let (status, user) = decide(&request);
-                let text = if status == "200" { "OK" } else { "denied" };
-                let reply: [&[u8]; 6] = [
-                    b"1.0",
-                    &request[1],
-                    status.as_bytes(),
-                    text.as_bytes(),
-                    user.as_bytes(),
-                    b"",
-                ];
-                send(&zap, &reply, "ZAP reply");
-                seen.push(request);
-            }
-            seen
-        });
-        Zap { stop, handler }
-    }
-
-    async fn stop(self) -> Vec<Vec<Vec<u8>>> {
-        self.stop.store(true, Ordering::SeqCst);
-        self.handler.join().await
-    }
-}
-
-/// ZAP policy: PLAIN user `alice` with password `wonderland` only.
-fn zap_alice(request: &[Vec<u8>]) -> (&'static str, &'static str) {
-    if request[5] == b"PLAIN" && request[6] == b"alice" && request[7] == b"wonderland" {
-        ("200", "alice")
-    } else {
-        ("400", "")
-    }
-}
-
-/// Our authenticator: PLAIN user `alice` with password `wonderland` only.
-fn alice_only(request: &AuthRequest) -> AuthDecision {
-    match &request.credentials {
-        Credentials::Plain { username, password }
-            if username == "alice" && password.expose() == b"wonderland" =>
-        {
-            AuthDecision::allow_as("alice")
-        }
-        _ => AuthDecision::deny(),
-    }
-}
-
-/// A libzmq socket monitor (a PAIR socket receiving the events of `s`).
-fn libzmq_monitor(ctx: &zmq::Context, s: &zmq::Socket, name: &str) -> zmq::Socket {
-    let endpoint = format!("inproc://monitor-{name}");
-    s.monitor(&endpoint, zmq::SocketEvent::ALL as i32)
-        .expect("zmq_socket_monitor");
-    let monitor = socket(ctx, zmq::PAIR);
-    monitor.connect(&endpoint).unwrap();
-    monitor
-}
-
-/// Waits (libzmq receive timeout) for a monitor event of one of the kinds `wanted`.
-fn libzmq_event(monitor: &zmq::Socket, wanted: &[zmq::SocketEvent]) -> (u16, u32) {
-    loop {
-        let frames = recv(monitor, "libzmq monitor event");
-        let event = u16::from_ne_bytes([frames[0][0], frames[0][1]]);
-        let value = u32::from_ne_bytes([frames[0][2], frames[0][3], frames[0][4], frames[0][5]]);
-        if wanted.iter().any(|w| w.to_raw() == event) {
-            return (event, value);
-        }
-    }
-}
-
-/// Whether `reason` is libzmq's ERROR "400" as we report it.
-fn is_rejected_400(reason: &DisconnectReason) -> bool {
-    matches!(
-        reason,
-        DisconnectReason::Connection(ConnectionError::Authentication(AuthError::Rejected { reason }))
-            if reason == "400"
-    )
-}
 
 /// Sleeps 1 s, then asserts the monitor saw no new connection attempt.
 async fn assert_no_retry(monitor: &mut zmtp_tokio::Monitor, what: &str) {

@@ -9,6 +9,8 @@ use std::path::Path;
 
 pub use zmtp_tests::*;
 
+pub mod security;
+
 /// Receive and send timeout of every libzmq socket, in milliseconds.
 pub const TIMEOUT_MS: i32 = 5_000;
 /// Linger of every libzmq socket, in milliseconds: long enough to flush what a test sent,
