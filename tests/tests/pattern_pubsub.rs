@@ -63,7 +63,7 @@ async fn raw_recv_until(raw: &mut RawPeer, last: &str, skip: &str) -> Vec<String
 over_tcp_and_ipc!(
     sub_receives_prefix_matches_and_the_empty_topic_receives_everything,
     sub_subscriptions_are_counted,
-    pub_counts_subscriptions_from_a_raw_subscriber,
+    pub_keeps_a_set_of_subscriptions_per_raw_subscriber,
     sub_resubscribes_after_the_publisher_restarts,
     pub_sub_work_with_the_subscriber_bound_and_the_publisher_connecting,
 );
@@ -150,36 +150,31 @@ async fn sub_subscriptions_are_counted(t: Transport) {
     assert!(got.is_empty(), "received after unsubscribing: {got:?}");
 }
 
-/// A raw subscriber sends SUBSCRIBE "A" twice and CANCEL "A" once: our PUB still sends A; after
-/// a second CANCEL it stops.
-async fn pub_counts_subscriptions_from_a_raw_subscriber(t: Transport) {
+/// A raw subscriber sends SUBSCRIBE "A" twice and CANCEL "A" once: our PUB stops sending A.
+/// A publisher keeps each peer's subscriptions as a set, as libzmq's does (its mtrie holds a
+/// set of pipes per prefix: checked against libzmq 4.3.5, whose PUB sends nothing for "A"
+/// after the same three commands). Counting (WIRE-NOTES 18) is the subscriber's job: a SUB
+/// sends only its first subscribe and last cancel of a topic.
+async fn pub_keeps_a_set_of_subscriptions_per_raw_subscriber(t: Transport) {
     let mut publisher = PubSocket::new();
     let ep = publisher.bind(t.bind_endpoint()).await.unwrap();
     let mut raw = within(LIMIT, "raw handshake", RawPeer::connect_as(&ep, "SUB"))
         .await
         .unwrap();
     raw.subscribe(b"A").await.unwrap();
-    raw.subscribe(b"A").await.unwrap();
-    raw.cancel(b"A").await.unwrap();
+    raw.subscribe(b"B").await.unwrap();
+    raw.subscribe(b"B").await.unwrap();
+    raw.cancel(b"B").await.unwrap();
     raw.subscribe(b"M1").await.unwrap();
     publish_until_taken(&mut publisher, "M1-probe", 1).await;
     assert_eq!(publisher.publish("A1").unwrap(), 1);
     assert_eq!(
         publisher.publish("B1").unwrap(),
         0,
-        "B was never subscribed"
+        "one cancel removes B, however often it was subscribed"
     );
     publisher.publish("M1-end").unwrap();
     assert_eq!(raw_recv_until(&mut raw, "M1-end", "M1-probe").await, ["A1"]);
-
-    raw.cancel(b"A").await.unwrap();
-    raw.subscribe(b"M2").await.unwrap();
-    publish_until_taken(&mut publisher, "M2-probe", 1).await;
-    assert_eq!(publisher.publish("A2").unwrap(), 0);
-    publisher.publish("M2-end").unwrap();
-    assert!(raw_recv_until(&mut raw, "M2-end", "M2-probe")
-        .await
-        .is_empty());
 }
 
 /// ZMTP 3.0 peers subscribe with messages `0x01 topic` and cancel with `0x00 topic`.

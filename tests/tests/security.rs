@@ -332,3 +332,73 @@ async fn a_temporary_refusal_is_retried() {
     round_trip(&mut req, "second time lucky").await;
     assert!(attempts.load(std::sync::atomic::Ordering::SeqCst) >= 2);
 }
+
+/// Each received message tells who sent it: the user id and properties the authenticator
+/// attached (PLAIN) or the client's public key (CURVE), per message, across interleaved
+/// senders; a NULL message carries none.
+#[tokio::test]
+async fn each_received_message_carries_its_senders_authentication() {
+    let check = |request: &AuthRequest| match &request.credentials {
+        Credentials::Plain { username, password } if password.expose() == b"pw" => {
+            let mut properties = zmtp_tokio::Metadata::new();
+            properties.insert("X-Role", &b"worker"[..]).unwrap();
+            AuthDecision::Allow {
+                user_id: username.clone(),
+                properties,
+            }
+        }
+        _ => AuthDecision::deny(),
+    };
+    let mut pull =
+        PullSocket::with_options(Options::default().plain_server().authenticator(check)).unwrap();
+    let ep = pull.bind(TCP).await.unwrap();
+    assert!(pull.peer_auth().is_none(), "nothing received yet");
+    let mut senders = Vec::new();
+    for name in ["alice", "bob"] {
+        let mut push =
+            PushSocket::with_options(Options::default().plain_client(name, "pw")).unwrap();
+        push.connect(&ep).unwrap();
+        for i in 0..3 {
+            within(LIMIT, "send", push.send(format!("{name}:{i}")))
+                .await
+                .unwrap();
+        }
+        senders.push(push);
+    }
+    for _ in 0..6 {
+        let m = within(LIMIT, "recv", pull.recv()).await.unwrap();
+        let text = String::from_utf8(m.frames()[0].to_vec()).unwrap();
+        let sender = text.split(':').next().unwrap();
+        let auth = pull.peer_auth().expect("a PLAIN message has its auth");
+        assert_eq!(auth.user_id_str(), Some(sender), "message {text:?}");
+        assert_eq!(
+            auth.properties.get("x-role").map(|v| &v[..]),
+            Some(&b"worker"[..])
+        );
+    }
+
+    let server = keys();
+    let client = keys();
+    let mut curve_pull =
+        PullSocket::with_options(Options::default().curve_server(server.clone())).unwrap();
+    let ep = curve_pull.bind(TCP).await.unwrap();
+    let mut push = PushSocket::with_options(
+        Options::default().curve_client(*server.public(), Some(client.clone())),
+    )
+    .unwrap();
+    push.connect(&ep).unwrap();
+    within(LIMIT, "send", push.send("curve")).await.unwrap();
+    within(LIMIT, "recv", curve_pull.recv()).await.unwrap();
+    let auth = curve_pull
+        .peer_auth()
+        .expect("a CURVE message has its auth");
+    assert_eq!(auth.peer_key.as_ref(), Some(client.public()));
+
+    let mut null_pull = PullSocket::new();
+    let ep = null_pull.bind(TCP).await.unwrap();
+    let mut push = PushSocket::new();
+    push.connect(&ep).unwrap();
+    within(LIMIT, "send", push.send("null")).await.unwrap();
+    within(LIMIT, "recv", null_pull.recv()).await.unwrap();
+    assert!(null_pull.peer_auth().is_none());
+}

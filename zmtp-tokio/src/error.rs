@@ -41,6 +41,9 @@ pub enum Error {
     InvalidState(&'static str),
     /// The socket type does not support the operation, e.g. receiving on PUB.
     NotSupported(&'static str),
+    /// A ROUTER with [`Options::router_mandatory`](crate::Options::router_mandatory) was given
+    /// a message for an identity that no connected peer has (libzmq's EHOSTUNREACH).
+    HostUnreachable(bytes::Bytes),
     /// The socket was closed.
     Closed,
     /// The options are invalid.
@@ -73,6 +76,7 @@ impl fmt::Display for Error {
             Error::WouldBlock => f.write_str("operation would block"),
             Error::InvalidState(why) => write!(f, "invalid socket state: {why}"),
             Error::NotSupported(what) => write!(f, "not supported by this socket type: {what}"),
+            Error::HostUnreachable(id) => write!(f, "no connected peer has the identity {id:?}"),
             Error::Closed => f.write_str("socket closed"),
             Error::Config(e) => write!(f, "invalid options: {e}"),
             Error::NoRuntime => {

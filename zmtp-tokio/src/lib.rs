@@ -85,6 +85,15 @@
 //! | SUB | subscriptions (counted), re-sent after each reconnect | fair-queued, filtered | — |
 //! | PUSH | round robin over peers that can take a message | — | waits |
 //! | PULL | — | fair-queued | — |
+//! | DEALER | round robin | fair-queued | waits |
+//! | ROUTER | to the peer named by the first frame (taken off) | fair-queued, sender's identity in front | never waits: drops (or [`Error::HostUnreachable`] / waits with `router_mandatory`) |
+//! | XPUB | as PUB | subscriptions as `1 topic` / `0 topic` messages, and upstream messages | never waits |
+//! | XSUB | `1 topic` / `0 topic` as subscriptions, anything else to every publisher | fair-queued, unfiltered | never waits |
+//! | PAIR | to its one peer (a second one is refused) | from its one peer | waits |
+//!
+//! [`Proxy`] moves messages between two sockets (ROUTER/DEALER broker, XSUB/XPUB forwarder,
+//! PULL/PUSH streamer), optionally copying them to a capture socket, steered by a
+//! [`ProxyControl`].
 //!
 //! A socket connected to an endpoint keeps a queue for it from `connect` on, across
 //! reconnects; a bound socket has a queue per peer from its handshake until it leaves. A full
@@ -180,9 +189,9 @@
 //! ERROR and the client retries; so does a client after a handshake timeout. The server keeps
 //! serving its other clients throughout.
 //!
-//! The authenticated user id, properties and CURVE peer key are available through
-//! [`MonitorEvent::HandshakeSucceeded`]'s `auth` field; reading them on each received message
-//! is not available yet.
+//! The authenticated user id, properties and CURVE peer key are reported with
+//! [`MonitorEvent::HandshakeSucceeded`]'s `auth` field, and for each received message by
+//! [`Socket::peer_auth`] (what libzmq's `zmq_msg_gets` gives).
 //!
 //! # Performance
 //!
@@ -205,16 +214,18 @@ mod engine;
 mod error;
 mod monitor;
 mod options;
+mod proxy;
 mod security;
 mod socket;
 mod transport;
 
 pub use endpoint::{Endpoint, IntoEndpoint};
 pub use error::{Error, Result, TrySendError};
-pub use monitor::{DisconnectReason, Monitor, MonitorEvent};
+pub use monitor::{DisconnectReason, Monitor, MonitorEvent, Refusal};
 pub use options::{CurveKeys, Options};
+pub use proxy::{Proxy, ProxyControl};
 pub use security::{Authenticator, OsRandom, PeerAuth, Security};
-pub use socket::{Kind, Pub, Pull, Push, Rep, Req, Socket, Sub};
+pub use socket::{Dealer, Kind, Pair, Pub, Pull, Push, Rep, Req, Router, Socket, Sub, XPub, XSub};
 pub use zmtp_core::{
     AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DenyStatus, KeyPair,
     Message, Metadata, PublicKey, SecretKey, SocketType,
@@ -232,3 +243,13 @@ pub type SubSocket = Socket<Sub>;
 pub type PushSocket = Socket<Push>;
 /// A PULL socket: receives from a pipeline.
 pub type PullSocket = Socket<Pull>;
+/// A DEALER socket: sends round robin, receives fair-queued (an asynchronous REQ).
+pub type DealerSocket = Socket<Dealer>;
+/// A ROUTER socket: receives with the sender's identity in front, sends by identity.
+pub type RouterSocket = Socket<Router>;
+/// A PAIR socket: one peer, both directions.
+pub type PairSocket = Socket<Pair>;
+/// An XPUB socket: a publisher that receives subscriptions.
+pub type XPubSocket = Socket<XPub>;
+/// An XSUB socket: a subscriber that sends subscriptions as messages.
+pub type XSubSocket = Socket<XSub>;

@@ -47,8 +47,8 @@ pub enum MonitorEvent {
         peer: SocketType,
         /// For PLAIN and CURVE (`None` with NULL): what the security handshake established —
         /// on a server the user id and properties the [`Authenticator`](crate::Authenticator)
-        /// attached, and for CURVE the peer's public key. (Reading them on each received
-        /// message is not available yet.)
+        /// attached, and for CURVE the peer's public key. [`Socket::peer_auth`](crate::Socket::peer_auth)
+        /// gives the same for each received message.
         auth: Option<PeerAuth>,
     },
     /// The ZMTP handshake failed; the connection was dropped.
@@ -82,6 +82,28 @@ pub enum DisconnectReason {
     Io(std::io::ErrorKind),
     /// The socket (or the endpoint) was closed locally.
     Closed,
+    /// The socket did not admit the peer after its handshake.
+    Refused(Refusal),
+}
+
+/// Why a socket did not admit a peer whose handshake succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// A PAIR socket talks to one peer at a time and already has one.
+    PairTaken,
+    /// A ROUTER already has a peer with the identity this one announced (and
+    /// [`Options::router_handover`](crate::Options::router_handover) is off).
+    DuplicateIdentity,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::PairTaken => "the PAIR socket already has a peer",
+            Refusal::DuplicateIdentity => "another peer of the ROUTER has the same identity",
+        })
+    }
 }
 
 impl std::fmt::Display for DisconnectReason {
@@ -90,6 +112,7 @@ impl std::fmt::Display for DisconnectReason {
             DisconnectReason::Connection(e) => e.fmt(f),
             DisconnectReason::Io(kind) => write!(f, "transport error: {kind}"),
             DisconnectReason::Closed => f.write_str("closed locally"),
+            DisconnectReason::Refused(refusal) => write!(f, "refused: {refusal}"),
         }
     }
 }

@@ -56,6 +56,17 @@ pub struct Options {
     pub identity: Bytes,
     /// Extra READY properties (e.g. `X-Service`), visible to the peer.
     pub properties: Metadata,
+    /// ROUTER: a message for an identity no connected peer has fails with
+    /// [`Error::HostUnreachable`](crate::Error::HostUnreachable), and a message for a full peer
+    /// waits, instead of both being dropped silently (ZMQ_ROUTER_MANDATORY, default off).
+    pub router_mandatory: bool,
+    /// ROUTER: a peer announcing an identity that another connected peer has takes it over
+    /// and the older connection is closed, instead of the newcomer being refused
+    /// (ZMQ_ROUTER_HANDOVER, default off).
+    pub router_handover: bool,
+    /// XPUB: every subscription message reaches the application, not only those for topics
+    /// new to the socket (ZMQ_XPUB_VERBOSE, default off).
+    pub xpub_verbose: bool,
     /// The security mechanism and role (default NULL); see the builder methods
     /// [`plain_client`](Self::plain_client), [`plain_server`](Self::plain_server),
     /// [`curve_server`](Self::curve_server) and [`curve_client`](Self::curve_client).
@@ -81,6 +92,9 @@ impl Default for Options {
             max_message_size: Some(zmtp_core::DEFAULT_MAX_MESSAGE_SIZE),
             identity: Bytes::new(),
             properties: Metadata::new(),
+            router_mandatory: false,
+            router_handover: false,
+            xpub_verbose: false,
             security: Security::Null,
             authenticator: None,
         }
@@ -187,6 +201,24 @@ impl Options {
     pub fn curve_client(mut self, server_key: PublicKey, keys: Option<KeyPair>) -> Self {
         let keys = keys.unwrap_or_else(|| KeyPair::generate(&OsRandom));
         self.security = Security::CurveClient { server_key, keys };
+        self
+    }
+
+    /// Sets [`router_mandatory`](Self::router_mandatory).
+    pub fn router_mandatory(mut self, on: bool) -> Self {
+        self.router_mandatory = on;
+        self
+    }
+
+    /// Sets [`router_handover`](Self::router_handover).
+    pub fn router_handover(mut self, on: bool) -> Self {
+        self.router_handover = on;
+        self
+    }
+
+    /// Sets [`xpub_verbose`](Self::xpub_verbose).
+    pub fn xpub_verbose(mut self, on: bool) -> Self {
+        self.xpub_verbose = on;
         self
     }
 

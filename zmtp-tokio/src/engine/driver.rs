@@ -25,7 +25,7 @@ use crate::endpoint::Endpoint;
 use crate::monitor::{DisconnectReason, MonitorEvent};
 use crate::security::{PeerAuth, Security};
 use crate::socket::core::Shared;
-use crate::socket::peers::{PeerId, SubscriptionCommand};
+use crate::socket::peers::{PeerId, PeerTable, SubscriptionCommand};
 use crate::transport::{ReadHalf, Stream, WriteHalf};
 
 /// Encoded bytes allowed to wait for the socket before we stop taking messages from the queue.
@@ -59,6 +59,8 @@ pub(crate) struct Driver {
     /// connection's once its handshake completes.
     pipe: Option<PeerId>,
     attached: bool,
+    /// ROUTER: the peer's identity, put in front of each message it sends.
+    routing_id: Option<Bytes>,
     conn: Connection,
     reader: ReadHalf,
     writer: WriteHalf,
@@ -102,6 +104,7 @@ impl Driver {
             endpoint,
             pipe,
             attached: false,
+            routing_id: None,
             conn,
             reader,
             writer,
@@ -216,7 +219,26 @@ impl Driver {
                 Some(message) => message,
                 None => match self.conn.poll_event() {
                     None => break,
-                    Some(Event::Message(message)) => message,
+                    Some(Event::Message(mut message)) => {
+                        if let Some(routing_id) = &self.routing_id {
+                            message.push_front(routing_id.clone());
+                        }
+                        message
+                    }
+                    Some(Event::Subscribe(topic)) => {
+                        let table = table.get_or_insert_with(|| shared.table());
+                        match self.subscription(table, true, topic) {
+                            Some(notice) => notice,
+                            None => continue,
+                        }
+                    }
+                    Some(Event::Cancel(topic)) => {
+                        let table = table.get_or_insert_with(|| shared.table());
+                        match self.subscription(table, false, topic) {
+                            Some(notice) => notice,
+                            None => continue,
+                        }
+                    }
                     Some(event) => {
                         drop(table.take());
                         self.handle_event(event);
@@ -253,38 +275,64 @@ impl Driver {
         match event {
             // Messages are dispatched in batches by the caller and never reach here.
             Event::Message(_) => {}
-            Event::Ready(info) => {
-                let peer = info.socket_type;
-                let auth = (!matches!(self.shared.options.security, Security::Null))
-                    .then(|| PeerAuth::from(&*info));
-                let (id, topics) = self.shared.table().attach(self.pipe, &self.endpoint, *info);
-                self.pipe = Some(id);
-                self.attached = true;
-                for topic in topics {
-                    let _ = self.conn.subscribe(&topic);
-                }
-                self.shared.monitor.emit(MonitorEvent::HandshakeSucceeded {
-                    endpoint: self.endpoint.clone(),
-                    peer,
-                    auth,
-                });
+            Event::Ready(info) => self.admit(*info),
+            // Subscriptions are dispatched with messages by the caller and never reach here.
+            Event::Subscribe(_) | Event::Cancel(_) => {}
+            Event::Closed(error) => {
+                // A refusal closes the connection itself: keep that reason.
+                self.ended.get_or_insert(closed_reason(error));
             }
-            Event::Subscribe(topic) => {
-                if let Some(id) = self.pipe.filter(|_| self.attached) {
-                    self.shared.table().peer_subscribe(id, topic);
-                }
-            }
-            Event::Cancel(topic) => {
-                if let Some(id) = self.pipe.filter(|_| self.attached) {
-                    self.shared.table().peer_cancel(id, &topic);
-                }
-            }
-            Event::Closed(error) => self.ended = Some(closed_reason(error)),
             Event::AuthRequest(request) => {
                 let decision = self.decide(&request);
                 self.conn.authenticate(Self::now(), decision);
             }
         }
+    }
+
+    /// The handshake completed: join the socket's peer table, unless the socket refuses the
+    /// peer (PAIR already has one, ROUTER identity taken).
+    fn admit(&mut self, info: zmtp_core::PeerInfo) {
+        let peer = info.socket_type;
+        let auth = (!matches!(self.shared.options.security, Security::Null))
+            .then(|| PeerAuth::from(&info));
+        let shared_auth = auth.clone().map(Arc::new);
+        let admitted = self
+            .shared
+            .table()
+            .attach(self.pipe, &self.endpoint, info, shared_auth);
+        let attached = match admitted {
+            Ok(attached) => attached,
+            Err(refusal) => {
+                tracing::info!(endpoint = %self.endpoint, %refusal, "peer refused");
+                self.conn.close(None);
+                self.ended = Some(DisconnectReason::Refused(refusal));
+                return;
+            }
+        };
+        self.pipe = Some(attached.id);
+        self.attached = true;
+        self.routing_id = attached.routing_id;
+        for topic in attached.topics {
+            let _ = self.conn.subscribe(&topic);
+        }
+        self.shared.monitor.emit(MonitorEvent::HandshakeSucceeded {
+            endpoint: self.endpoint.clone(),
+            peer,
+            auth,
+        });
+    }
+
+    /// A peer's subscription or cancellation: recorded for publishers; for XPUB, the notice
+    /// to hand to the application (delivered like a message, under the same limits). Takes
+    /// the table the caller already holds: the lock is not reentrant.
+    fn subscription(
+        &self,
+        table: &mut PeerTable,
+        subscribe: bool,
+        topic: Bytes,
+    ) -> Option<Message> {
+        let id = self.pipe.filter(|_| self.attached)?;
+        table.peer_subscription(id, subscribe, topic)
     }
 
     /// Asks the socket's authenticator about a client (on this task: it must be quick). None
@@ -375,9 +423,15 @@ impl Driver {
         if !self.conn.is_ready() || self.conn.pending_transmit() + writing >= OUTBOX_HIGH_WATER {
             return false;
         }
-        self.shared
-            .table()
-            .take_outbound(id, BATCH, &mut self.batch, &mut self.commands, cx);
+        let still_ours =
+            self.shared
+                .table()
+                .take_outbound(id, BATCH, &mut self.batch, &mut self.commands, cx);
+        if !still_ours {
+            // Another connection took this peer's identity over (ROUTER handover).
+            self.conn.close(None);
+            return true;
+        }
         let progress = !self.batch.is_empty() || !self.commands.is_empty();
         for command in self.commands.drain(..) {
             let _ = match command {

@@ -13,7 +13,8 @@ use crate::engine::endpoints;
 use crate::error::{Error, Result};
 use crate::monitor::{Monitor, MonitorEvent, MonitorHub};
 use crate::options::Options;
-use crate::socket::peers::{Limits, PeerId, PeerTable};
+use crate::security::PeerAuth;
+use crate::socket::peers::{Limits, PeerId, PeerTable, Policy, Received};
 use crate::transport::Listener;
 
 /// State shared by a socket and all of its tasks.
@@ -53,6 +54,8 @@ impl Shared {
 #[derive(Debug)]
 pub(crate) struct SocketCore {
     shared: Arc<Shared>,
+    /// What PLAIN or CURVE established about the sender of the message last received.
+    last_auth: Option<Arc<PeerAuth>>,
 }
 
 impl SocketCore {
@@ -66,11 +69,17 @@ impl SocketCore {
             recv_hwm: options.recv_hwm,
             recv_bytes: options.recv_byte_limit(),
         };
+        let policy = Policy {
+            socket_type,
+            router_handover: options.router_handover,
+            xpub_verbose: options.xpub_verbose,
+        };
         Ok(SocketCore {
+            last_auth: None,
             shared: Arc::new(Shared {
                 socket_type,
                 options,
-                table: Mutex::new(PeerTable::new(limits)),
+                table: Mutex::new(PeerTable::new(limits, policy)),
                 monitor: MonitorHub::default(),
                 tasks: TaskTracker::new(),
                 shutdown: CancellationToken::new(),
@@ -212,20 +221,35 @@ impl SocketCore {
             })
     }
 
-    /// Fair-queued receive; pending while nothing waits.
-    pub(crate) fn poll_recv_fair(&self, cx: &Context<'_>) -> Poll<Result<(PeerId, Message)>> {
+    /// Whether a round-robin send could proceed now (a `Sink`'s readiness).
+    pub(crate) fn poll_round_robin_ready(&self, cx: &Context<'_>) -> Poll<Result<()>> {
         let mut table = self.table();
         if table.is_closed() {
-            return Poll::Ready(Err(Error::Closed));
+            Poll::Ready(Err(Error::Closed))
+        } else if table.poll_round_robin_ready(cx) {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
         }
-        match table.recv_fair(Some(cx)) {
-            Some(received) => Poll::Ready(Ok(received)),
+    }
+
+    /// Fair-queued receive; pending while nothing waits.
+    pub(crate) fn poll_recv_fair(&mut self, cx: &Context<'_>) -> Poll<Result<(PeerId, Message)>> {
+        let received = {
+            let mut table = self.table();
+            if table.is_closed() {
+                return Poll::Ready(Err(Error::Closed));
+            }
+            table.recv_fair(Some(cx))
+        };
+        match received {
+            Some(received) => Poll::Ready(Ok(self.note_sender(received))),
             None => Poll::Pending,
         }
     }
 
     /// The next fair-queued message as a `Stream` item: the stream ends when the socket closes.
-    pub(crate) fn poll_next_fair(&self, cx: &Context<'_>) -> Poll<Option<Result<Message>>> {
+    pub(crate) fn poll_next_fair(&mut self, cx: &Context<'_>) -> Poll<Option<Result<Message>>> {
         match self.poll_recv_fair(cx) {
             Poll::Ready(Ok((_, m))) => Poll::Ready(Some(Ok(m))),
             Poll::Ready(Err(Error::Closed)) => Poll::Ready(None),
@@ -235,12 +259,28 @@ impl SocketCore {
     }
 
     /// Fair-queued receive without waiting.
-    pub(crate) fn try_recv_fair(&self) -> Result<(PeerId, Message)> {
-        let mut table = self.table();
-        if table.is_closed() {
-            return Err(Error::Closed);
+    pub(crate) fn try_recv_fair(&mut self) -> Result<(PeerId, Message)> {
+        let received = {
+            let mut table = self.table();
+            if table.is_closed() {
+                return Err(Error::Closed);
+            }
+            table.recv_fair(None).ok_or(Error::WouldBlock)?
+        };
+        Ok(self.note_sender(received))
+    }
+
+    fn note_sender(&mut self, received: Received) -> (PeerId, Message) {
+        // NULL connections carry no auth: skip the store (and the drop of an old Arc) then.
+        if received.auth.is_some() || self.last_auth.is_some() {
+            self.last_auth = received.auth;
         }
-        table.recv_fair(None).ok_or(Error::WouldBlock)
+        (received.peer, received.message)
+    }
+
+    /// What PLAIN or CURVE established about the sender of the message last received.
+    pub(crate) fn last_auth(&self) -> Option<&PeerAuth> {
+        self.last_auth.as_deref()
     }
 }
 

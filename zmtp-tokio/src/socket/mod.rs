@@ -2,11 +2,17 @@
 //! monitor, close), and one small file per socket type with its send/receive rules.
 
 pub(crate) mod core;
+mod dealer;
+mod pair;
 pub(crate) mod peers;
 mod pipeline;
 mod pubsub;
 mod reqrep;
-mod subscriptions;
+mod router;
+mod routing;
+mod strategies;
+pub(crate) mod subscriptions;
+mod xpubsub;
 
 use std::time::Duration;
 
@@ -16,14 +22,20 @@ use crate::endpoint::{Endpoint, IntoEndpoint};
 use crate::error::Result;
 use crate::monitor::Monitor;
 use crate::options::Options;
+use crate::security::PeerAuth;
 use core::SocketCore;
 use peers::PeerTable;
 
+pub use dealer::Dealer;
+pub use pair::Pair;
 pub use pipeline::{Pull, Push};
 pub use pubsub::{Pub, Sub};
 pub use reqrep::{Rep, Req};
+pub use router::Router;
+pub use xpubsub::{XPub, XSub};
 
-/// A ZeroMQ socket of kind `K` ([`Req`], [`Rep`], [`Pub`], [`Sub`], [`Push`], [`Pull`]).
+/// A ZeroMQ socket of kind `K` ([`Req`], [`Rep`], [`Dealer`], [`Router`], [`Pub`], [`Sub`],
+/// [`XPub`], [`XSub`], [`Push`], [`Pull`], [`Pair`]).
 ///
 /// Every socket can bind and connect to any number of endpoints, mixing both. `connect`
 /// returns at once: the connection is made, and re-made after failures, in the background,
@@ -43,8 +55,40 @@ pub trait Kind: sealed::Sealed + Default + Send + 'static {
     const SOCKET_TYPE: SocketType;
 }
 
-mod sealed {
-    pub trait Sealed {}
+pub(crate) mod sealed {
+    use std::task::{Context, Poll};
+
+    use zmtp_core::Message;
+
+    use super::{Kind, Socket};
+    use crate::error::{Error, Result};
+
+    /// Moving whole messages in and out without a socket type's own rules on top (REQ's
+    /// alternation, ...): what a proxy does. Types that cannot take part keep the defaults.
+    pub trait Sealed: Sized {
+        /// The next message as the socket type receives it (ROUTER: with the identity frame).
+        fn poll_recv_raw(socket: &mut Socket<Self>, cx: &mut Context<'_>) -> Poll<Result<Message>>
+        where
+            Self: Kind,
+        {
+            let _ = (socket, cx);
+            Poll::Ready(Err(Error::NotSupported("receiving in a proxy")))
+        }
+
+        /// Sends the message in `slot` as the socket type sends (ROUTER: routed by the first
+        /// frame); pending, with the message left in `slot`, while it must wait.
+        fn poll_send_raw(
+            socket: &mut Socket<Self>,
+            cx: &mut Context<'_>,
+            slot: &mut Option<Message>,
+        ) -> Poll<Result<()>>
+        where
+            Self: Kind,
+        {
+            let _ = (socket, cx, slot);
+            Poll::Ready(Err(Error::NotSupported("sending in a proxy")))
+        }
+    }
 }
 
 impl<K: Kind> Socket<K> {
@@ -102,6 +146,14 @@ impl<K: Kind> Socket<K> {
         K::SOCKET_TYPE
     }
 
+    /// What PLAIN or CURVE established about the peer that sent the message last received:
+    /// the user id and properties the server's [`Authenticator`](crate::Authenticator)
+    /// attached, and for CURVE the peer's public key (libzmq's `zmq_msg_gets` with `User-Id`
+    /// and ZAP properties). `None` before the first message and for NULL peers.
+    pub fn peer_auth(&self) -> Option<&PeerAuth> {
+        self.core.last_auth()
+    }
+
     /// Peers whose handshake completed and whose connection is up.
     pub fn connected_peers(&self) -> usize {
         self.core.table().connected_peers()
@@ -130,7 +182,7 @@ impl<K: Kind> Default for Socket<K> {
 
 /// Whether a message received by a socket of `socket_type` is handed to the application.
 /// PUSH and PUB never receive; a SUB filters by its own subscriptions too, since a publisher
-/// may still send what was just cancelled.
+/// may still send what was just cancelled. XSUB does not filter (libzmq's XSUB neither).
 pub(crate) fn accepts_inbound(
     socket_type: SocketType,
     table: &PeerTable,

@@ -1,19 +1,25 @@
 //! The peer table: one entry ("pipe") per peer with its own bounded queues in both directions,
 //! and the strategies that pick among them: round robin for sending, fair queuing for
-//! receiving, fan-out with per-subscriber dropping for publishing, and reply-to-origin.
+//! receiving, fan-out with per-subscriber dropping for publishing, reply-to-origin, and routing
+//! by identity (ROUTER). Admission rules live here too: PAIR takes one peer, ROUTER one peer
+//! per identity.
 //!
 //! The application side and every connection driver share the table behind one mutex. Drivers
 //! move messages in batches, so the lock is taken once per batch on their side; wake-ups go to
 //! the other side only when it registered as waiting.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::task::{Context, Waker};
 
 use bytes::Bytes;
-use zmtp_core::{Message, PeerInfo};
+use zmtp_core::{Message, PeerInfo, SocketType};
 
 use crate::endpoint::Endpoint;
-use crate::socket::subscriptions::Subscriptions;
+use crate::monitor::Refusal;
+use crate::security::PeerAuth;
+use crate::socket::routing::RoutingIds;
+use crate::socket::subscriptions::{subscription_message, Subscriptions};
 
 /// Identifies a peer entry for its whole life (never reused).
 pub(crate) type PeerId = u64;
@@ -32,6 +38,13 @@ pub(crate) struct Peer {
     pub(crate) endpoint: Endpoint,
     /// Set while a connection that completed its handshake drives this entry.
     pub(crate) info: Option<PeerInfo>,
+    /// What PLAIN or CURVE established about the peer (`None` with NULL), handed out with each
+    /// message received from it.
+    auth: Option<Arc<PeerAuth>>,
+    /// ROUTER: the identity that routes to this peer while it is connected.
+    routing_id: Option<Bytes>,
+    /// ROUTER handover: another connection took this peer's identity; its driver closes.
+    evicted: bool,
     /// Created by `connect`: it exists before any connection and survives reconnects, so
     /// messages queue for it meanwhile (libzmq behaviour).
     persistent: bool,
@@ -61,6 +74,46 @@ pub(crate) struct Limits {
     pub(crate) recv_bytes: usize,
 }
 
+/// The socket-type rules the table applies.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Policy {
+    pub(crate) socket_type: SocketType,
+    /// ROUTER: a new connection with a taken identity takes it over (ZMQ_ROUTER_HANDOVER)
+    /// instead of being refused.
+    pub(crate) router_handover: bool,
+    /// XPUB: every subscription reaches the application, not only new topics
+    /// (ZMQ_XPUB_VERBOSE).
+    pub(crate) xpub_verbose: bool,
+}
+
+/// A connection admitted into the table by [`PeerTable::attach`].
+#[derive(Debug)]
+pub(crate) struct Attached {
+    pub(crate) id: PeerId,
+    /// Subscribers: every topic to send to the new peer.
+    pub(crate) topics: Vec<Bytes>,
+    /// ROUTER: the identity to put in front of each message from this peer.
+    pub(crate) routing_id: Option<Bytes>,
+}
+
+/// Where a ROUTER's message went.
+#[derive(Debug)]
+pub(crate) enum Routed {
+    Queued,
+    /// No connected peer has that identity.
+    Unroutable,
+    /// The peer's queue is full.
+    Full(Message),
+}
+
+/// A received message and who sent it.
+#[derive(Debug)]
+pub(crate) struct Received {
+    pub(crate) peer: PeerId,
+    pub(crate) message: Message,
+    pub(crate) auth: Option<Arc<PeerAuth>>,
+}
+
 #[derive(Debug)]
 pub(crate) struct PeerTable {
     peers: Vec<Peer>,
@@ -70,13 +123,15 @@ pub(crate) struct PeerTable {
     recv_waker: Option<Waker>,
     send_waker: Option<Waker>,
     limits: Limits,
+    policy: Policy,
+    routing: RoutingIds,
     closed: bool,
     /// A subscriber's own subscriptions, replayed to every new connection.
     pub(crate) local_subscriptions: Subscriptions,
 }
 
 impl PeerTable {
-    pub(crate) fn new(limits: Limits) -> PeerTable {
+    pub(crate) fn new(limits: Limits, policy: Policy) -> PeerTable {
         PeerTable {
             peers: Vec::new(),
             next_id: 1,
@@ -85,6 +140,8 @@ impl PeerTable {
             recv_waker: None,
             send_waker: None,
             limits,
+            policy,
+            routing: RoutingIds::new(),
             closed: false,
             local_subscriptions: Subscriptions::default(),
         }
@@ -112,6 +169,9 @@ impl PeerTable {
             id,
             endpoint,
             info: None,
+            auth: None,
+            routing_id: None,
+            evicted: false,
             persistent,
             outbound: VecDeque::new(),
             inbound: VecDeque::new(),
@@ -133,35 +193,109 @@ impl PeerTable {
     }
 
     /// A connection completed its handshake: attach it to its pipe (creating one for accepted
-    /// connections). Returns the pipe and, for subscribers, every topic to send to the peer.
+    /// connections), or refuse it (PAIR already has a peer; ROUTER identity taken).
     pub(crate) fn attach(
         &mut self,
         existing: Option<PeerId>,
         endpoint: &Endpoint,
         info: PeerInfo,
-    ) -> (PeerId, Vec<Bytes>) {
-        let id = match existing {
-            Some(id) if self.find(id).is_some() => id,
-            _ => self.insert(endpoint.clone(), false),
+        auth: Option<Arc<PeerAuth>>,
+    ) -> Result<Attached, Refusal> {
+        let existing = existing.filter(|&id| self.find(id).is_some());
+        let routing_id = match self.policy.socket_type {
+            SocketType::Pair => {
+                let taken = self
+                    .peers
+                    .iter()
+                    .any(|p| p.info.is_some() && Some(p.id) != existing);
+                if taken {
+                    return Err(Refusal::PairTaken);
+                }
+                None
+            }
+            SocketType::Router => Some(self.claim_routing_id(existing, &info.identity)?),
+            _ => None,
         };
+        let id = match existing {
+            Some(id) => id,
+            None => self.insert(endpoint.clone(), false),
+        };
+        if let Some(routing_id) = &routing_id {
+            self.routing.insert(routing_id.clone(), id);
+        }
         let topics: Vec<Bytes> = self.local_subscriptions.topics().cloned().collect();
         let peer = self.find(id).expect("just found or inserted");
         peer.info = Some(info);
+        peer.auth = auth;
+        peer.routing_id.clone_from(&routing_id);
+        peer.evicted = false;
         peer.subscriptions.clear();
         // Topics are sent whole on attach; older incremental changes are superseded.
         peer.commands.clear();
         if let Some(w) = self.send_waker.take() {
             w.wake();
         }
-        (id, topics)
+        Ok(Attached {
+            id,
+            topics,
+            routing_id,
+        })
+    }
+
+    /// ROUTER: the identity a new connection routes by: the one it announced, or a generated
+    /// one (a zero byte and four more, as libzmq). A taken identity is refused, or taken over
+    /// with handover (the old connection is closed).
+    fn claim_routing_id(
+        &mut self,
+        existing: Option<PeerId>,
+        announced: &Bytes,
+    ) -> Result<Bytes, Refusal> {
+        if announced.is_empty() {
+            return Ok(self.routing.generate());
+        }
+        match self.routing.lookup(announced) {
+            Some(holder) if Some(holder) != existing => {
+                if !self.policy.router_handover {
+                    return Err(Refusal::DuplicateIdentity);
+                }
+                self.routing.remove(announced);
+                if let Some(old) = self.find(holder) {
+                    old.routing_id = None;
+                    old.evicted = true;
+                    old.outbound.clear();
+                    old.wake_driver();
+                }
+                Ok(announced.clone())
+            }
+            _ => Ok(announced.clone()),
+        }
     }
 
     /// The connection of `id` ended. Persistent pipes keep their outbound queue for the next
     /// connection; others are removed once the application has read what they delivered.
     pub(crate) fn detach(&mut self, id: PeerId) {
+        let departed = self.xpub_departure_notices(id);
         let Some(peer) = self.find(id) else { return };
         peer.info = None;
+        peer.auth = None;
+        peer.evicted = false;
         peer.subscriptions.clear();
+        // The application still reads what the peer sent, and the unsubscriptions its leaving
+        // implies (XPUB), before the pipe goes.
+        let notify = !departed.is_empty();
+        for notice in departed {
+            peer.inbound_bytes += notice.byte_len();
+            peer.inbound.push_back(notice);
+        }
+        if let Some(routing_id) = peer.routing_id.take() {
+            self.routing.remove(&routing_id);
+        }
+        if notify {
+            if let Some(w) = self.recv_waker.take() {
+                w.wake();
+            }
+        }
+        let Some(peer) = self.find(id) else { return };
         peer.driver_waker = None;
         if !peer.persistent {
             peer.outbound.clear();
@@ -173,6 +307,9 @@ impl PeerTable {
     pub(crate) fn remove(&mut self, id: PeerId) {
         if let Some(i) = self.peers.iter().position(|p| p.id == id) {
             let mut peer = self.peers.remove(i);
+            if let Some(routing_id) = &peer.routing_id {
+                self.routing.remove(routing_id);
+            }
             peer.wake_driver();
         }
     }
@@ -217,7 +354,8 @@ impl PeerTable {
     // ---- driver side -----------------------------------------------------------------------
 
     /// Moves up to `max` queued messages of `id` into `out`, and pending subscription changes
-    /// into `commands`. With nothing queued, registers the driver to be woken.
+    /// into `commands`. With nothing queued, registers the driver to be woken. Returns false
+    /// when the connection lost its pipe (removed, or its identity taken over): it must close.
     pub(crate) fn take_outbound(
         &mut self,
         id: PeerId,
@@ -225,9 +363,11 @@ impl PeerTable {
         out: &mut Vec<Message>,
         commands: &mut Vec<SubscriptionCommand>,
         cx: &Context<'_>,
-    ) {
+    ) -> bool {
         let hwm = self.limits.send_hwm;
-        let Some(peer) = self.find(id) else { return };
+        let Some(peer) = self.find(id).filter(|p| !p.evicted) else {
+            return false;
+        };
         commands.extend(peer.commands.drain(..));
         let was_full = hwm != 0 && peer.outbound.len() >= hwm;
         let n = max.min(peer.outbound.len());
@@ -240,6 +380,7 @@ impl PeerTable {
                 w.wake();
             }
         }
+        true
     }
 
     /// Whether `id` may deliver another message now; if not, the driver is woken when it may.
@@ -268,18 +409,49 @@ impl PeerTable {
         }
     }
 
-    /// A publisher's peer subscribed.
-    pub(crate) fn peer_subscribe(&mut self, id: PeerId, topic: Bytes) {
-        if let Some(peer) = self.find(id) {
-            peer.subscriptions.add(topic);
-        }
+    /// A publisher's peer subscribed (`subscribe`) or cancelled. A peer's subscriptions are a
+    /// set, as in libzmq's publishers. For XPUB, returns the message to hand to the
+    /// application: a topic new to the socket (every subscription when verbose), or one that
+    /// no peer holds any more.
+    pub(crate) fn peer_subscription(
+        &mut self,
+        id: PeerId,
+        subscribe: bool,
+        topic: Bytes,
+    ) -> Option<Message> {
+        let held_elsewhere = self
+            .peers
+            .iter()
+            .any(|p| p.id != id && p.info.is_some() && p.subscriptions.contains(&topic));
+        let peer = self.find(id)?;
+        let changed = if subscribe {
+            !peer.subscriptions.contains(&topic) && peer.subscriptions.add(topic.clone())
+        } else {
+            peer.subscriptions.remove(&topic)
+        };
+        let notify = (changed && !held_elsewhere) || (subscribe && self.policy.xpub_verbose);
+        (self.policy.socket_type == SocketType::XPub && notify)
+            .then(|| subscription_message(subscribe, &topic))
     }
 
-    /// A publisher's peer cancelled one subscription.
-    pub(crate) fn peer_cancel(&mut self, id: PeerId, topic: &[u8]) {
-        if let Some(peer) = self.find(id) {
-            peer.subscriptions.remove(topic);
+    /// XPUB: cancellations for the topics only the departing peer `id` held.
+    fn xpub_departure_notices(&self, id: PeerId) -> Vec<Message> {
+        if self.policy.socket_type != SocketType::XPub {
+            return Vec::new();
         }
+        let Some(peer) = self.peers.iter().find(|p| p.id == id) else {
+            return Vec::new();
+        };
+        peer.subscriptions
+            .topics()
+            .filter(|topic| {
+                !self
+                    .peers
+                    .iter()
+                    .any(|p| p.id != id && p.info.is_some() && p.subscriptions.contains(topic))
+            })
+            .map(|topic| subscription_message(false, topic))
+            .collect()
     }
 
     // ---- application side ------------------------------------------------------------------
@@ -328,15 +500,17 @@ impl PeerTable {
         ready
     }
 
-    /// Publishes to every connected peer whose subscriptions match the first frame, dropping
-    /// for peers at their high-water mark. Never blocks. Returns how many peers got it.
-    pub(crate) fn send_fan_out(&mut self, message: &Message) -> usize {
+    /// Publishes to every connected peer whose subscriptions match the first frame (every
+    /// connected peer when `filtered` is false: XSUB's upstream messages), dropping for peers
+    /// at their high-water mark. Never blocks. Returns how many peers got it.
+    pub(crate) fn send_fan_out(&mut self, message: &Message, filtered: bool) -> usize {
         let topic = message.first().map_or(&[][..], |f| &f[..]);
         let hwm = self.limits.send_hwm;
         let mut sent = 0;
         for peer in &mut self.peers {
             let full = hwm != 0 && peer.outbound.len() >= hwm;
-            if peer.info.is_some() && !full && peer.subscriptions.matches(topic) {
+            let wanted = !filtered || peer.subscriptions.matches(topic);
+            if peer.info.is_some() && !full && wanted {
                 peer.outbound.push_back(message.clone());
                 peer.wake_driver();
                 sent += 1;
@@ -358,9 +532,35 @@ impl PeerTable {
         }
     }
 
+    /// ROUTER: queues `message` for the connected peer whose identity is `routing_id`.
+    pub(crate) fn send_routed(
+        &mut self,
+        routing_id: &[u8],
+        message: Message,
+        cx: Option<&Context<'_>>,
+    ) -> Routed {
+        let hwm = self.limits.send_hwm;
+        let Some(id) = self.routing.lookup(routing_id) else {
+            return Routed::Unroutable;
+        };
+        let Some(i) = self.peers.iter().position(|p| p.id == id) else {
+            return Routed::Unroutable;
+        };
+        let peer = &mut self.peers[i];
+        if hwm != 0 && peer.outbound.len() >= hwm {
+            if let Some(cx) = cx {
+                register(&mut self.send_waker, cx);
+            }
+            return Routed::Full(message);
+        }
+        peer.outbound.push_back(message);
+        peer.wake_driver();
+        Routed::Queued
+    }
+
     /// Fair queuing: the next message from the next peer (in turn) that has one. With none,
     /// registers `cx` (if given) to be woken on delivery.
-    pub(crate) fn recv_fair(&mut self, cx: Option<&Context<'_>>) -> Option<(PeerId, Message)> {
+    pub(crate) fn recv_fair(&mut self, cx: Option<&Context<'_>>) -> Option<Received> {
         let n = self.peers.len();
         let mut i = if self.fair_queue < n {
             self.fair_queue
@@ -381,12 +581,16 @@ impl PeerTable {
             if was_full {
                 peer.wake_driver();
             }
-            let id = peer.id;
+            let received = Received {
+                peer: peer.id,
+                message,
+                auth: peer.auth.clone(),
+            };
             if !peer.persistent && peer.info.is_none() && peer.inbound.is_empty() {
                 self.peers.remove(i);
             }
             self.fair_queue = next;
-            return Some((id, message));
+            return Some(received);
         }
         if let Some(cx) = cx {
             register(&mut self.recv_waker, cx);
@@ -396,9 +600,11 @@ impl PeerTable {
 
     /// Records a subscriber's subscription and queues it for every connected peer when the topic
     /// is new (a counted subscription forwards only its first subscribe and last cancel, so
-    /// reconnects can replay each topic once).
+    /// reconnects can replay each topic once). XSUB forwards every subscribe, as libzmq does,
+    /// so that an XPUB upstream in verbose mode sees each one.
     pub(crate) fn subscribe_local(&mut self, topic: Bytes) {
-        if self.local_subscriptions.add(topic.clone()) {
+        let new = self.local_subscriptions.add(topic.clone());
+        if new || self.policy.socket_type == SocketType::XSub {
             self.queue_command(SubscriptionCommand::Subscribe(topic));
         }
     }

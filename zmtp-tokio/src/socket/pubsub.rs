@@ -2,7 +2,6 @@
 //! for subscribers at their high-water mark, never blocking; the subscriber keeps counted
 //! subscriptions, sends them to every publisher (again after each reconnect) and fair-queues.
 
-use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -10,6 +9,7 @@ use bytes::Bytes;
 use zmtp_core::{Message, SocketType};
 
 use super::core::check_not_empty;
+use super::strategies::fair_queue_receiving;
 use super::{sealed, Kind, Socket};
 use crate::error::{Error, Result};
 
@@ -25,11 +25,23 @@ pub struct Sub {
     _private: (),
 }
 
-impl sealed::Sealed for Pub {}
+impl sealed::Sealed for Pub {
+    fn poll_send_raw(
+        socket: &mut Socket<Self>,
+        _cx: &mut Context<'_>,
+        slot: &mut Option<Message>,
+    ) -> Poll<Result<()>> {
+        Poll::Ready(publish_from(socket.core.shared(), slot, true).map(|_| ()))
+    }
+}
 impl Kind for Pub {
     const SOCKET_TYPE: SocketType = SocketType::Pub;
 }
-impl sealed::Sealed for Sub {}
+impl sealed::Sealed for Sub {
+    fn poll_recv_raw(socket: &mut Socket<Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
+        socket.core.poll_recv_fair(cx).map_ok(|(_, m)| m)
+    }
+}
 impl Kind for Sub {
     const SOCKET_TYPE: SocketType = SocketType::Sub;
 }
@@ -39,13 +51,7 @@ impl Socket<Pub> {
     /// first frame. Never waits: a subscriber whose queue is full misses the message.
     /// Returns how many subscribers it was queued for.
     pub fn publish(&mut self, message: impl Into<Message>) -> Result<usize> {
-        let message = message.into();
-        check_not_empty(&message)?;
-        let mut table = self.core.table();
-        if table.is_closed() {
-            return Err(Error::Closed);
-        }
-        Ok(table.send_fan_out(&message))
+        publish_from(self.core.shared(), &mut Some(message.into()), true)
     }
 
     /// Same as [`publish`](Self::publish), but an await point: a loop of `send`s yields to
@@ -56,6 +62,24 @@ impl Socket<Pub> {
         tokio::task::consume_budget().await;
         self.publish(message).map(|_| ())
     }
+}
+
+/// Fans the message in `slot` out to connected peers: those whose subscriptions match
+/// (`filtered`), or all of them (XSUB's upstream messages). Never waits.
+pub(crate) fn publish_from(
+    shared: &super::core::Shared,
+    slot: &mut Option<Message>,
+    filtered: bool,
+) -> Result<usize> {
+    let message = slot
+        .take()
+        .ok_or(Error::InvalidState("message already sent"))?;
+    check_not_empty(&message)?;
+    let mut table = shared.table();
+    if table.is_closed() {
+        return Err(Error::Closed);
+    }
+    Ok(table.send_fan_out(&message, filtered))
 }
 
 impl futures::Sink<Message> for Socket<Pub> {
@@ -92,24 +116,6 @@ impl Socket<Sub> {
         self.core.table().cancel_local(topic.into());
         Ok(())
     }
-
-    /// The next message matching a subscription, fair-queued over publishers.
-    ///
-    /// Cancel-safe: a message is only taken when the future completes.
-    pub async fn recv(&mut self) -> Result<Message> {
-        poll_fn(|cx| self.core.poll_recv_fair(cx).map_ok(|(_, m)| m)).await
-    }
-
-    /// The next message if one is waiting, else [`Error::WouldBlock`].
-    pub fn try_recv(&mut self) -> Result<Message> {
-        self.core.try_recv_fair().map(|(_, m)| m)
-    }
 }
 
-impl futures::Stream for Socket<Sub> {
-    type Item = Result<Message>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
-        self.core.poll_next_fair(cx)
-    }
-}
+fair_queue_receiving!(Sub);

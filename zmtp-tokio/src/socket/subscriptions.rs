@@ -1,7 +1,8 @@
 //! Counted topic subscriptions (RFC 29): subscribing twice needs two cancels; the empty topic
 //! matches everything; matching is a byte-prefix test on the first frame.
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
+use zmtp_core::Message;
 
 /// A multiset of topic prefixes.
 #[derive(Debug, Default, Clone)]
@@ -40,6 +41,11 @@ impl Subscriptions {
         }
     }
 
+    /// Whether exactly `topic` is subscribed.
+    pub(crate) fn contains(&self, topic: &[u8]) -> bool {
+        self.topics.iter().any(|(t, _)| t == topic)
+    }
+
     /// Whether any subscribed prefix matches `data`.
     pub(crate) fn matches(&self, data: &[u8]) -> bool {
         self.topics.iter().any(|(t, _)| data.starts_with(t))
@@ -52,6 +58,26 @@ impl Subscriptions {
 
     pub(crate) fn clear(&mut self) {
         self.topics.clear();
+    }
+}
+
+/// A subscription as a message, as XPUB hands it to the application and XSUB takes it from
+/// the application: `1 topic` to subscribe, `0 topic` to cancel (RFC 29, ZMTP 3.0's form).
+pub(crate) fn subscription_message(subscribe: bool, topic: &[u8]) -> Message {
+    let mut frame = BytesMut::with_capacity(1 + topic.len());
+    frame.put_u8(u8::from(subscribe));
+    frame.extend_from_slice(topic);
+    Message::from(frame.freeze())
+}
+
+/// The reverse of [`subscription_message`]: `Some((subscribe, topic))` when the first frame
+/// starts with 1 or 0.
+pub(crate) fn parse_subscription(message: &Message) -> Option<(bool, Bytes)> {
+    let frame = message.first()?;
+    match frame.first()? {
+        1 => Some((true, frame.slice(1..))),
+        0 => Some((false, frame.slice(1..))),
+        _ => None,
     }
 }
 
@@ -76,5 +102,20 @@ mod tests {
         assert!(!s.remove(b"never"));
         s.add(Bytes::new());
         assert!(s.matches(b"") && s.matches(b"x"), "empty topic matches all");
+        assert!(s.contains(b"") && !s.contains(b"x"));
+    }
+
+    #[test]
+    fn subscription_messages_round_trip() {
+        let m = subscription_message(true, b"topic");
+        assert_eq!(m.first().unwrap()[..], b"\x01topic"[..]);
+        assert_eq!(
+            parse_subscription(&m),
+            Some((true, Bytes::from_static(b"topic")))
+        );
+        let m = subscription_message(false, b"");
+        assert_eq!(parse_subscription(&m), Some((false, Bytes::new())));
+        assert_eq!(parse_subscription(&Message::from("data")), None);
+        assert_eq!(parse_subscription(&Message::from(Bytes::new())), None);
     }
 }

@@ -1,0 +1,126 @@
+//! The two strategies most socket types share, written once: receiving fair-queued over peers
+//! (PULL, SUB, DEALER, PAIR, XPUB, XSUB) and sending round robin over peers that can take a
+//! message (PUSH, DEALER, PAIR). Each macro implements the methods and the matching
+//! `futures` trait for one kind.
+
+/// `recv`, `try_recv` and `Stream` over the fair queue.
+macro_rules! fair_queue_receiving {
+    ($kind:ty) => {
+        impl $crate::socket::Socket<$kind> {
+            /// The next message, fair-queued over peers.
+            ///
+            /// Cancel-safe: a message is only taken when the future completes.
+            pub async fn recv(&mut self) -> $crate::Result<zmtp_core::Message> {
+                std::future::poll_fn(|cx| self.core.poll_recv_fair(cx).map_ok(|(_, m)| m)).await
+            }
+
+            /// The next message if one is waiting, else [`Error::WouldBlock`](crate::Error::WouldBlock).
+            pub fn try_recv(&mut self) -> $crate::Result<zmtp_core::Message> {
+                self.core.try_recv_fair().map(|(_, m)| m)
+            }
+        }
+
+        impl futures::Stream for $crate::socket::Socket<$kind> {
+            type Item = $crate::Result<zmtp_core::Message>;
+
+            /// Yields messages for ever; ends only when the socket is closed.
+            fn poll_next(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Option<Self::Item>> {
+                self.get_mut().core.poll_next_fair(cx)
+            }
+        }
+    };
+}
+
+/// `send`, `try_send` and `Sink` with round robin over peers with room.
+macro_rules! round_robin_sending {
+    ($kind:ty) => {
+        impl $crate::socket::Socket<$kind> {
+            /// Queues `message` for the next peer (round robin) whose queue has room, waiting
+            /// while none has — including while no peer exists yet.
+            ///
+            /// Cancel-safe: if the future is dropped before it completes, the message was not
+            /// queued. A loop of sends yields to the runtime now and then (tokio's cooperative
+            /// budget), so that the connection tasks drain the queue while it is being filled.
+            pub async fn send(
+                &mut self,
+                message: impl Into<zmtp_core::Message>,
+            ) -> $crate::Result<()> {
+                tokio::task::consume_budget().await;
+                let mut slot = Some(message.into());
+                std::future::poll_fn(|cx| self.core.poll_send_round_robin(cx, &mut slot)).await?;
+                Ok(())
+            }
+
+            /// Queues `message` if a peer can take it now; otherwise hands it back with
+            /// [`Error::WouldBlock`](crate::Error::WouldBlock).
+            pub fn try_send(
+                &mut self,
+                message: impl Into<zmtp_core::Message>,
+            ) -> std::result::Result<(), $crate::TrySendError> {
+                self.core.try_send_round_robin(message.into()).map(|_| ())
+            }
+        }
+
+        impl futures::Sink<zmtp_core::Message> for $crate::socket::Socket<$kind> {
+            type Error = $crate::Error;
+
+            fn poll_ready(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<$crate::Result<()>> {
+                self.core.poll_round_robin_ready(cx)
+            }
+
+            fn start_send(
+                mut self: std::pin::Pin<&mut Self>,
+                message: zmtp_core::Message,
+            ) -> $crate::Result<()> {
+                self.try_send(message).map_err(|e| e.error)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<$crate::Result<()>> {
+                // Queued messages are written by the connection tasks: nothing to wait for.
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<$crate::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
+/// A proxy's view of a type that sends round robin and receives fair-queued.
+macro_rules! round_robin_and_fair_queue_in_a_proxy {
+    ($kind:ty) => {
+        impl $crate::socket::sealed::Sealed for $kind {
+            fn poll_recv_raw(
+                socket: &mut $crate::socket::Socket<Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<$crate::Result<zmtp_core::Message>> {
+                socket.core.poll_recv_fair(cx).map_ok(|(_, m)| m)
+            }
+
+            fn poll_send_raw(
+                socket: &mut $crate::socket::Socket<Self>,
+                cx: &mut std::task::Context<'_>,
+                slot: &mut Option<zmtp_core::Message>,
+            ) -> std::task::Poll<$crate::Result<()>> {
+                socket.core.poll_send_round_robin(cx, slot).map_ok(|_| ())
+            }
+        }
+    };
+}
+
+pub(crate) use fair_queue_receiving;
+pub(crate) use round_robin_and_fair_queue_in_a_proxy;
+pub(crate) use round_robin_sending;

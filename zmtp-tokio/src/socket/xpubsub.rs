@@ -1,0 +1,149 @@
+//! XPUB and XSUB (RFC 29): PUB and SUB that show subscriptions to the application, for
+//! building forwarders.
+//!
+//! XPUB publishes like PUB, and receives its subscribers' subscriptions as messages: `1 topic`
+//! for a topic no other subscriber had (every subscription with
+//! [`Options::xpub_verbose`](crate::Options::xpub_verbose)), `0 topic` when the last
+//! subscriber of a topic cancels it or leaves. It also receives any other message a
+//! subscriber sends (an XSUB's upstream messages).
+//!
+//! XSUB receives everything its publishers send (no filtering: the publishers filter), and
+//! sends messages: `1 topic` subscribes, `0 topic` cancels (both are kept and re-sent after a
+//! reconnect, like SUB's), anything else goes to every connected publisher.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use zmtp_core::{Message, SocketType};
+
+use super::pubsub::publish_from;
+use super::strategies::fair_queue_receiving;
+use super::subscriptions::{parse_subscription, subscription_message};
+use super::{sealed, Kind, Socket};
+use crate::error::{Error, Result};
+
+/// XPUB: a publisher that receives subscriptions. See [`Socket<XPub>`](Socket#impl-Socket<XPub>).
+#[derive(Debug, Default)]
+pub struct XPub {
+    _private: (),
+}
+
+/// XSUB: a subscriber that sends subscriptions as messages. See
+/// [`Socket<XSub>`](Socket#impl-Socket<XSub>).
+#[derive(Debug, Default)]
+pub struct XSub {
+    _private: (),
+}
+
+impl sealed::Sealed for XPub {
+    fn poll_recv_raw(socket: &mut Socket<Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
+        socket.core.poll_recv_fair(cx).map_ok(|(_, m)| m)
+    }
+
+    fn poll_send_raw(
+        socket: &mut Socket<Self>,
+        _cx: &mut Context<'_>,
+        slot: &mut Option<Message>,
+    ) -> Poll<Result<()>> {
+        Poll::Ready(publish_from(socket.core.shared(), slot, true).map(|_| ()))
+    }
+}
+impl Kind for XPub {
+    const SOCKET_TYPE: SocketType = SocketType::XPub;
+}
+
+impl sealed::Sealed for XSub {
+    fn poll_recv_raw(socket: &mut Socket<Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
+        socket.core.poll_recv_fair(cx).map_ok(|(_, m)| m)
+    }
+
+    fn poll_send_raw(
+        socket: &mut Socket<Self>,
+        _cx: &mut Context<'_>,
+        slot: &mut Option<Message>,
+    ) -> Poll<Result<()>> {
+        let message = slot.take();
+        Poll::Ready(match message {
+            Some(message) => socket.send_upstream(message),
+            None => Err(Error::InvalidState("message already sent")),
+        })
+    }
+}
+impl Kind for XSub {
+    const SOCKET_TYPE: SocketType = SocketType::XSub;
+}
+
+impl Socket<XPub> {
+    /// Publishes `message` to every connected subscriber whose subscriptions prefix-match its
+    /// first frame. Never waits: a subscriber whose queue is full misses the message.
+    /// Returns how many subscribers it was queued for.
+    pub fn publish(&mut self, message: impl Into<Message>) -> Result<usize> {
+        publish_from(self.core.shared(), &mut Some(message.into()), true)
+    }
+
+    /// Same as [`publish`](Self::publish), as an await point that yields to the runtime now
+    /// and then (see [`Socket<Pub>::send`](Socket#method.send-2)).
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        tokio::task::consume_budget().await;
+        self.publish(message).map(|_| ())
+    }
+}
+
+fair_queue_receiving!(XPub);
+
+impl Socket<XSub> {
+    /// Subscribes to `topic` (the same as sending `1 topic`). Unlike SUB, each subscribe is
+    /// sent upstream, so an XPUB in verbose mode sees every one.
+    pub fn subscribe(&mut self, topic: impl Into<Bytes>) -> Result<()> {
+        self.send_upstream(subscription_message(true, &topic.into()))
+    }
+
+    /// Cancels one subscription to `topic` (the same as sending `0 topic`); the last cancel
+    /// of a topic is sent upstream.
+    pub fn unsubscribe(&mut self, topic: impl Into<Bytes>) -> Result<()> {
+        self.send_upstream(subscription_message(false, &topic.into()))
+    }
+
+    /// Sends a subscription (`1 topic`), a cancellation (`0 topic`) or any other message to
+    /// every connected publisher. Never waits: a publisher whose queue is full misses an
+    /// ordinary message (subscriptions are never lost: they are kept and replayed).
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        tokio::task::consume_budget().await;
+        self.send_upstream(message.into())
+    }
+
+    fn send_upstream(&self, message: Message) -> Result<()> {
+        match parse_subscription(&message) {
+            Some((true, topic)) => self.core.table().subscribe_local(topic),
+            Some((false, topic)) => self.core.table().cancel_local(topic),
+            None => {
+                publish_from(self.core.shared(), &mut Some(message), false)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fair_queue_receiving!(XSub);
+
+impl futures::Sink<Message> for Socket<XPub> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        // A publisher never waits.
+        Poll::Ready(Ok(()))
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<()> {
+        self.publish(message).map(|_| ())
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
