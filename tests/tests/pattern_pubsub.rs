@@ -312,3 +312,48 @@ async fn pub_sub_work_with_the_subscriber_bound_and_the_publisher_connecting(t: 
         .collect();
     assert_eq!(got, ["early-1"]);
 }
+
+/// A subscriber that asks a publisher to keep more than 10,000 topics is dropped with a typed
+/// reason (each topic costs memory and a comparison per published message), while a
+/// well-behaved subscriber of the same publisher keeps receiving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_over_the_subscription_limit_is_dropped_and_others_served() {
+    use zmtp_tests::raw_peer::command;
+    use zmtp_tests::socket_harness::wait_for_event;
+    use zmtp_tokio::{DisconnectReason, MonitorEvent, Refusal};
+
+    let mut publisher = PubSocket::new();
+    let mut monitor = publisher.monitor();
+    let ep = publisher.bind("tcp://127.0.0.1:0").await.unwrap();
+    let mut good = SubSocket::new();
+    good.connect(&ep).unwrap();
+    good.subscribe("news").unwrap();
+    publish_until_taken(&mut publisher, "news-probe", 1).await;
+
+    let mut hostile = within(LIMIT, "raw handshake", RawPeer::connect_as(&ep, "SUB"))
+        .await
+        .unwrap();
+    let mut flood = Vec::new();
+    for i in 0..10_001 {
+        flood.extend(command("SUBSCRIBE", format!("t{i}").as_bytes()));
+    }
+    // The publisher may close before reading everything: a failed write is fine.
+    let _ = hostile.send_raw(&flood).await;
+    let (event, _) = wait_for_event(&mut monitor, LIMIT, |e| {
+        matches!(e, MonitorEvent::Disconnected { .. })
+    })
+    .await;
+    assert!(
+        matches!(
+            event,
+            MonitorEvent::Disconnected {
+                reason: DisconnectReason::Refused(Refusal::TooManySubscriptions),
+                ..
+            }
+        ),
+        "{event:?}"
+    );
+    assert_eq!(publisher.publish("news-after").unwrap(), 1);
+    let got = recv_until(&mut good, "news-after", "news-probe").await;
+    assert!(got.is_empty(), "{got:?}");
+}

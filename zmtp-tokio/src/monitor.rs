@@ -95,6 +95,8 @@ pub enum Refusal {
     /// A ROUTER already has a peer with the identity this one announced (and
     /// [`Options::router_handover`](crate::Options::router_handover) is off).
     DuplicateIdentity,
+    /// A subscriber asked a publisher to keep more than 10,000 topics or 1 MiB of them.
+    TooManySubscriptions,
 }
 
 impl std::fmt::Display for Refusal {
@@ -102,6 +104,7 @@ impl std::fmt::Display for Refusal {
         f.write_str(match self {
             Refusal::PairTaken => "the PAIR socket already has a peer",
             Refusal::DuplicateIdentity => "another peer of the ROUTER has the same identity",
+            Refusal::TooManySubscriptions => "the subscriber exceeded the subscription limits",
         })
     }
 }

@@ -22,7 +22,7 @@ use zmtp_core::{
 };
 
 use crate::endpoint::Endpoint;
-use crate::monitor::{DisconnectReason, MonitorEvent};
+use crate::monitor::{DisconnectReason, MonitorEvent, Refusal};
 use crate::security::{PeerAuth, Security};
 use crate::socket::core::Shared;
 use crate::socket::peers::{PeerId, PeerTable, SubscriptionCommand};
@@ -303,9 +303,7 @@ impl Driver {
         let attached = match admitted {
             Ok(attached) => attached,
             Err(refusal) => {
-                tracing::info!(endpoint = %self.endpoint, %refusal, "peer refused");
-                self.conn.close(None);
-                self.ended = Some(DisconnectReason::Refused(refusal));
+                self.refuse(refusal);
                 return;
             }
         };
@@ -326,13 +324,26 @@ impl Driver {
     /// to hand to the application (delivered like a message, under the same limits). Takes
     /// the table the caller already holds: the lock is not reentrant.
     fn subscription(
-        &self,
+        &mut self,
         table: &mut PeerTable,
         subscribe: bool,
         topic: Bytes,
     ) -> Option<Message> {
         let id = self.pipe.filter(|_| self.attached)?;
-        table.peer_subscription(id, subscribe, topic)
+        match table.peer_subscription(id, subscribe, topic) {
+            Ok(notice) => notice,
+            Err(refusal) => {
+                self.refuse(refusal);
+                None
+            }
+        }
+    }
+
+    /// Drops a peer the socket will not serve, with the reason for the monitor.
+    fn refuse(&mut self, refusal: Refusal) {
+        tracing::info!(endpoint = %self.endpoint, %refusal, "peer refused");
+        self.conn.close(None);
+        self.ended = Some(DisconnectReason::Refused(refusal));
     }
 
     /// Asks the socket's authenticator about a client (on this task: it must be quick). None

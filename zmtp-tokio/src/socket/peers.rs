@@ -412,26 +412,32 @@ impl PeerTable {
     /// A publisher's peer subscribed (`subscribe`) or cancelled. A peer's subscriptions are a
     /// set, as in libzmq's publishers. For XPUB, returns the message to hand to the
     /// application: a topic new to the socket (every subscription when verbose), or one that
-    /// no peer holds any more.
+    /// no peer holds any more. A peer over the subscription limits is refused (disconnected).
     pub(crate) fn peer_subscription(
         &mut self,
         id: PeerId,
         subscribe: bool,
         topic: Bytes,
-    ) -> Option<Message> {
+    ) -> Result<Option<Message>, Refusal> {
         let held_elsewhere = self
             .peers
             .iter()
             .any(|p| p.id != id && p.info.is_some() && p.subscriptions.contains(&topic));
-        let peer = self.find(id)?;
+        let Some(peer) = self.find(id) else {
+            return Ok(None);
+        };
         let changed = if subscribe {
-            !peer.subscriptions.contains(&topic) && peer.subscriptions.add(topic.clone())
+            let new = !peer.subscriptions.contains(&topic);
+            if new && !peer.subscriptions.has_room_for(topic.len()) {
+                return Err(Refusal::TooManySubscriptions);
+            }
+            new && peer.subscriptions.add(topic.clone())
         } else {
             peer.subscriptions.remove(&topic)
         };
         let notify = (changed && !held_elsewhere) || (subscribe && self.policy.xpub_verbose);
-        (self.policy.socket_type == SocketType::XPub && notify)
-            .then(|| subscription_message(subscribe, &topic))
+        Ok((self.policy.socket_type == SocketType::XPub && notify)
+            .then(|| subscription_message(subscribe, &topic)))
     }
 
     /// XPUB: cancellations for the topics only the departing peer `id` held.

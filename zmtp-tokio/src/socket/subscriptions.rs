@@ -4,11 +4,17 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use zmtp_core::Message;
 
+/// Most distinct topics a publisher keeps for one peer; a peer asking for more is dropped.
+pub(crate) const MAX_TOPICS_PER_PEER: usize = 10_000;
+/// Most topic bytes a publisher keeps for one peer.
+pub(crate) const MAX_TOPIC_BYTES_PER_PEER: usize = 1024 * 1024;
+
 /// A multiset of topic prefixes.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Subscriptions {
     // Few subscriptions per peer is the common case; a linear scan beats a map there.
     topics: Vec<(Bytes, usize)>,
+    bytes: usize,
 }
 
 impl Subscriptions {
@@ -20,6 +26,7 @@ impl Subscriptions {
                 false
             }
             None => {
+                self.bytes += topic.len();
                 self.topics.push((topic, 1));
                 true
             }
@@ -34,6 +41,7 @@ impl Subscriptions {
         };
         self.topics[i].1 -= 1;
         if self.topics[i].1 == 0 {
+            self.bytes -= self.topics[i].0.len();
             self.topics.swap_remove(i);
             true
         } else {
@@ -58,6 +66,14 @@ impl Subscriptions {
 
     pub(crate) fn clear(&mut self) {
         self.topics.clear();
+        self.bytes = 0;
+    }
+
+    /// Whether one more topic of `len` bytes stays within the per-peer limits (each topic
+    /// costs the publisher memory and a comparison per published message, so a peer must not
+    /// be able to subscribe without bound).
+    pub(crate) fn has_room_for(&self, len: usize) -> bool {
+        self.topics.len() < MAX_TOPICS_PER_PEER && self.bytes + len <= MAX_TOPIC_BYTES_PER_PEER
     }
 }
 
@@ -103,6 +119,23 @@ mod tests {
         s.add(Bytes::new());
         assert!(s.matches(b"") && s.matches(b"x"), "empty topic matches all");
         assert!(s.contains(b"") && !s.contains(b"x"));
+    }
+
+    #[test]
+    fn room_is_bounded_by_topic_count_and_bytes() {
+        let mut s = Subscriptions::default();
+        assert!(s.has_room_for(MAX_TOPIC_BYTES_PER_PEER));
+        assert!(!s.has_room_for(MAX_TOPIC_BYTES_PER_PEER + 1));
+        s.add(Bytes::from(vec![b'x'; 1000]));
+        assert!(!s.has_room_for(MAX_TOPIC_BYTES_PER_PEER - 999));
+        assert!(s.remove(&[b'x'; 1000]));
+        assert!(s.has_room_for(MAX_TOPIC_BYTES_PER_PEER));
+        for i in 0..MAX_TOPICS_PER_PEER {
+            s.add(Bytes::from(i.to_string()));
+        }
+        assert!(!s.has_room_for(0), "the topic count is bounded too");
+        s.clear();
+        assert!(s.has_room_for(MAX_TOPIC_BYTES_PER_PEER));
     }
 
     #[test]
