@@ -180,13 +180,16 @@ over_tcp_and_ipc!(
     xsub_subscribes_by_message_and_sends_upstream,
 );
 
+/// Publishes a text message, returning to how many peers.
+type Publish = Box<dyn FnMut(&str) -> usize + Send>;
+
 /// Regression: a subscription decoded in the same read as a message from the same peer took
 /// the peer table's lock a second time and deadlocked the connection task (and every task
 /// touching the socket after it).
 async fn a_subscription_right_after_a_message_in_one_read_does_not_deadlock(t: Transport) {
     use zmtp_tests::raw_peer::{command, message, RawPeer};
     for xpub in [false, true] {
-        let (ep, mut publish): (_, Box<dyn FnMut(&str) -> usize + Send>) = if xpub {
+        let (ep, mut publish): (_, Publish) = if xpub {
             let mut s = XPubSocket::new();
             let ep = s.bind(t.bind_endpoint()).await.unwrap();
             (ep, Box::new(move |m| s.publish(m.to_owned()).unwrap()))
