@@ -420,5 +420,6 @@ pub mod raw {
 }
 
 // ---- socket behaviour tests (pattern_*, lifecycle, bad_peers, endpoints, no_fd_leak) ----
+pub mod faults;
 pub mod raw_peer;
 pub mod socket_harness;
