@@ -431,13 +431,18 @@ impl Driver {
         // Bytes already taken out of the connection for the socket count too: while the socket
         // is blocked, they are what piles up.
         let writing: usize = self.writing.iter().map(Bytes::len).sum();
-        if !self.conn.is_ready() || self.conn.pending_transmit() + writing >= OUTBOX_HIGH_WATER {
+        let backlog = self.conn.pending_transmit() + writing;
+        if !self.conn.is_ready() || backlog >= OUTBOX_HIGH_WATER {
             return false;
         }
-        let still_ours =
-            self.shared
-                .table()
-                .take_outbound(id, BATCH, &mut self.batch, &mut self.commands, cx);
+        let still_ours = self.shared.table().take_outbound(
+            id,
+            BATCH,
+            OUTBOX_HIGH_WATER - backlog,
+            &mut self.batch,
+            &mut self.commands,
+            cx,
+        );
         if !still_ours {
             // Another connection took this peer's identity over (ROUTER handover).
             self.conn.close(None);

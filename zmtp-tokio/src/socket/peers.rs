@@ -353,13 +353,19 @@ impl PeerTable {
 
     // ---- driver side -----------------------------------------------------------------------
 
-    /// Moves up to `max` queued messages of `id` into `out`, and pending subscription changes
-    /// into `commands`. With nothing queued, registers the driver to be woken. Returns false
-    /// when the connection lost its pipe (removed, or its identity taken over): it must close.
+    /// Moves up to `max` queued messages of `id`, and up to about `max_bytes` of them (at
+    /// least one message), into `out`, and pending subscription changes into `commands`. With
+    /// nothing queued, registers the driver to be woken. Returns false when the connection lost
+    /// its pipe (removed, or its identity taken over): it must close.
+    ///
+    /// The byte bound keeps large messages in the queue, not in the connection, until the
+    /// socket can take them: if the connection dies, what it had taken is lost, and what is
+    /// still queued goes to the next connection.
     pub(crate) fn take_outbound(
         &mut self,
         id: PeerId,
         max: usize,
+        max_bytes: usize,
         out: &mut Vec<Message>,
         commands: &mut Vec<SubscriptionCommand>,
         cx: &Context<'_>,
@@ -370,7 +376,12 @@ impl PeerTable {
         };
         commands.extend(peer.commands.drain(..));
         let was_full = hwm != 0 && peer.outbound.len() >= hwm;
-        let n = max.min(peer.outbound.len());
+        let mut n = 0;
+        let mut bytes = 0;
+        while n < max.min(peer.outbound.len()) && (n == 0 || bytes < max_bytes) {
+            bytes += peer.outbound[n].byte_len();
+            n += 1;
+        }
         out.extend(peer.outbound.drain(..n));
         if peer.outbound.is_empty() && peer.commands.is_empty() {
             register(&mut peer.driver_waker, cx);
