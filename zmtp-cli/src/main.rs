@@ -1,127 +1,162 @@
-//! `zmtp`: command line tools for zmtp-tokio.
+//! `zmtp`: a ZeroMQ command line tool on zmtp-tokio.
 //!
-//! For now one subcommand, `zmtp perf`, with libzmq's four perf tests (`local_thr`,
-//! `remote_thr`, `local_lat`, `remote_lat`, same arguments and output) plus a PUB→SUB fan-out
-//! pair (`pub_thr`, `sub_thr`) and a handshake-rate pair (`local_hs`, `remote_hs`), each
-//! optionally over CURVE with fixed test keys (`--curve`). Run `zmtp perf --help` for the
-//! details.
+//! - `zmtp send` / `zmtp recv`: send or print messages on a socket of any type;
+//! - `zmtp req` / `zmtp rep`: request-reply client and server;
+//! - `zmtp proxy`: a frontend-backend proxy (libzmq's `zmq_proxy`), with optional capture;
+//! - `zmtp keygen`: a CURVE key pair in Z85;
+//! - `zmtp perf`: libzmq's four perf tests plus fan-out and handshake-rate pairs.
+//!
+//! Run `zmtp <command> --help` for each. The code is one file per concept: `args` (parsing),
+//! `format` (text and hex messages), `security` (PLAIN/CURVE flags), `socket` (any socket
+//! type), `common` (the shared flags and socket setup), `events` (monitor watching), `input`
+//! and `output`, and `commands/` (one file per subcommand).
 
+mod args;
+mod commands;
+mod common;
+mod error;
+mod events;
+mod format;
+mod input;
+mod output;
 mod perf;
+mod perf_cmd;
 mod report;
+mod security;
+mod socket;
 
 use std::process::ExitCode;
 
-/// Which tokio runtime the perf test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Runtime {
-    /// `current_thread`: everything on the main thread.
-    Current,
-    /// `multi_thread` with one worker per core.
-    Multi,
-}
+use error::{CliError, CliResult};
 
-impl Runtime {
-    /// Parses `current` or `multi`.
-    fn parse(name: &str) -> Option<Runtime> {
-        match name {
-            "current" | "current_thread" => Some(Runtime::Current),
-            "multi" | "multi_thread" => Some(Runtime::Multi),
-            _ => None,
-        }
-    }
-}
-
-/// The runtime used when neither `--runtime` nor `ZMTP_RUNTIME` says otherwise: the one that
-/// measured faster on the benchmark suite (bench/): 1.4-2.4x the throughput of multi_thread
-/// up to 1 KiB messages and half its latency; multi_thread wins only at 64 KiB (~1.2x).
-const DEFAULT_RUNTIME: Runtime = Runtime::Current;
-
+/// `zmtp --help`.
 const USAGE: &str = "\
-usage: zmtp perf [--runtime current|multi] [--curve] <test> <args...>
+usage: zmtp <command> [options]
 
-tests (libzmq's perf tools, same argument order and output):
-  local_thr  <bind-to>    <message-size> <message-count>   PULL: receive, print throughput
-  remote_thr <connect-to> <message-size> <message-count>   PUSH: send, exit once delivered
-  local_lat  <bind-to>    <message-size> <roundtrips>      REP: echo
-  remote_lat <connect-to> <message-size> <roundtrips>      REQ: print one-way latency
-fan-out (no libzmq equivalent):
-  pub_thr    <bind-to>    <message-size> <message-count> <subscribers>
-             PUB: wait for <subscribers> peers, publish, then send end markers
-             (a message of message-size + 1 bytes)
-  sub_thr    <connect-to> <message-size> <message-count>
-             SUB: receive until message-count messages, an end marker or 1 s of silence
-handshake rate (no libzmq equivalent):
-  local_hs   <bind-to>    <message-size> <connections>    REP: answer one request per connection
-  remote_hs  <connect-to> <message-size> <connections>
-             REQ, <connections> times: connect, handshake, one round trip, close;
-             print connections per second
+commands:
+  send     send messages (arguments, or stdin lines) on a socket of any type that sends
+  recv     print the messages a socket of any type receives, one line each
+  req      REQ client: send each message, print each reply
+  rep      REP server: print each request, answer it (--echo or --reply)
+  proxy    move messages between a frontend and a backend socket (ROUTER/DEALER, XSUB/XPUB, ...)
+  keygen   print a new CURVE key pair (Z85)
+  perf     throughput and latency tests, compatible with libzmq's perf tools
 
---curve: CURVE with FIXED, PUBLISHED test keys (the zmq_curve(7) examples; server public key
-rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7): the binding side is the server. For benchmarks
-only: these keys protect nothing.
+Run `zmtp <command> --help` for its options. Example, in two terminals:
+  zmtp recv --type pull --bind tcp://127.0.0.1:5555
+  zmtp send --type push --connect tcp://127.0.0.1:5555 hello
 
---runtime current|multi (or env ZMTP_RUNTIME): tokio's current_thread runtime or the
-multi_thread one with a worker per core. Default: current, which measured faster for
-latency and for throughput up to 1 KiB messages; multi wins only for 64 KiB (bench/README.md).
-endpoints: tcp://host:port or ipc://path";
+exit status: 0 on success, 1 on failure (timeout, authentication, bind, ...), 2 on a bad
+command line.";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let args: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.into_string())
+        .collect();
+    let result = match args {
+        Ok(args) => run(args),
+        Err(bad) => Err(CliError::usage(format!(
+            "argument {bad:?} is not valid UTF-8 (use --format hex for binary data)"
+        ))),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("zmtp: {message}");
-            ExitCode::FAILURE
+        Err(e) => {
+            eprintln!("zmtp: {e}");
+            e.exit_code()
         }
     }
 }
 
-/// Parses the command line and runs the chosen test.
-fn run(args: &[String]) -> Result<(), String> {
-    let mut args = args.iter().map(String::as_str).peekable();
-    match args.next() {
-        Some("perf") => {}
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+/// The help text of a socket command, `None` for an unknown one.
+fn help_of(command: &str) -> Option<String> {
+    let (own, shared) = match command {
+        "send" => (commands::send::HELP, true),
+        "recv" => (commands::recv::HELP, true),
+        "req" => (commands::req::HELP, true),
+        "rep" => (commands::rep::HELP, true),
+        "proxy" => (commands::proxy::HELP, false),
+        "keygen" => (commands::keygen::HELP, false),
+        "perf" => (perf_cmd::USAGE, false),
+        _ => return None,
+    };
+    let mut text = own.to_owned();
+    if shared {
+        text.push_str("\n\n");
+        text.push_str(common::HELP);
+        text.push_str("\n\n");
+        text.push_str(security::HELP);
+        text.push_str(&format!("\n\nsocket types: {}", socket::TYPE_NAMES));
+    } else if command == "proxy" {
+        text.push_str("\n\n");
+        text.push_str(security::HELP);
+    }
+    Some(text)
+}
+
+/// Runs the command named by the first argument.
+fn run(mut args: Vec<String>) -> CliResult {
+    if args.is_empty() {
+        return Err(CliError::usage(
+            "missing command (send, recv, req, rep, proxy, keygen, perf); see `zmtp --help`",
+        ));
+    }
+    let command = args.remove(0);
+    match command.as_str() {
+        "-h" | "--help" | "help" => {
+            match args.first().and_then(|c| help_of(c)) {
+                Some(help) => println!("{help}"),
+                None => println!("{USAGE}"),
+            }
             return Ok(());
         }
-        Some(other) => return Err(format!("unknown command {other:?}\n{USAGE}")),
-        None => return Err(USAGE.to_string()),
-    }
-    let mut runtime = match std::env::var("ZMTP_RUNTIME") {
-        Ok(name) => Runtime::parse(&name).ok_or(format!("bad ZMTP_RUNTIME {name:?}"))?,
-        Err(_) => DEFAULT_RUNTIME,
-    };
-    let mut rest = Vec::new();
-    let mut curve = false;
-    while let Some(arg) = args.next() {
-        match arg {
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(());
-            }
-            "--curve" => curve = true,
-            "--runtime" => {
-                let name = args.next().ok_or("--runtime needs current or multi")?;
-                runtime = Runtime::parse(name).ok_or(format!("bad runtime {name:?}"))?;
-            }
-            _ => match arg.strip_prefix("--runtime=") {
-                Some(name) => {
-                    runtime = Runtime::parse(name).ok_or(format!("bad runtime {name:?}"))?;
-                }
-                None => rest.push(arg),
-            },
+        "-V" | "--version" => {
+            println!("zmtp {}", env!("CARGO_PKG_VERSION"));
+            return Ok(());
         }
+        // Unchanged since before the other commands: its own parsing and runtime choice.
+        "perf" => return perf_cmd::run(&args).map_err(CliError::failed),
+        _ => {}
     }
-    let test = perf::Test::parse(&rest).map_err(|e| format!("{e}\n{USAGE}"))?;
-    let rt = match runtime {
-        Runtime::Current => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        Runtime::Multi => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build(),
+    let Some(help) = help_of(&command) else {
+        return Err(CliError::usage(format!(
+            "unknown command {command:?} (expected send, recv, req, rep, proxy, keygen or perf); see `zmtp --help`"
+        )));
+    };
+    if args::wants_help(&args) {
+        println!("{help}");
+        return Ok(());
     }
-    .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
-    rt.block_on(test.run(curve)).map_err(|e| e.to_string())
+    if command == "keygen" {
+        return commands::keygen::run(args).map_err(|e| with_hint(e, &command));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failed(format!("cannot start the tokio runtime: {e}")))?;
+    let result = runtime.block_on(async move {
+        match command.as_str() {
+            "send" => commands::send::run(args).await,
+            "recv" => commands::recv::run(args).await,
+            "req" => commands::req::run(args).await,
+            "rep" => commands::rep::run(args).await,
+            "proxy" => commands::proxy::run(args).await,
+            _ => unreachable!("help_of knows only these"),
+        }
+        .map_err(|e| with_hint(e, &command))
+    });
+    // Background tasks (connections still lingering after a failure) must not hold the exit.
+    runtime.shutdown_background();
+    result
+}
+
+/// Points a command line error at the command's help.
+fn with_hint(error: CliError, command: &str) -> CliError {
+    match error {
+        CliError::Usage(m) if !m.contains("--help") => {
+            CliError::Usage(format!("{m} (see `zmtp {command} --help`)"))
+        }
+        other => other,
+    }
 }

@@ -232,9 +232,11 @@ pub use endpoint::{Endpoint, IntoEndpoint};
 pub use error::{Error, Result, TrySendError};
 pub use monitor::{DisconnectReason, Monitor, MonitorEvent, Refusal};
 pub use options::{CurveKeys, Options};
-pub use proxy::{Proxy, ProxyControl};
+pub use proxy::{Proxy, ProxyControl, ProxyStats};
 pub use security::{Authenticator, OsRandom, PeerAuth, Security};
-pub use socket::{Dealer, Kind, Pair, Pub, Pull, Push, Rep, Req, Router, Socket, Sub, XPub, XSub};
+pub use socket::{
+    Dealer, Kind, Pair, ProxySocket, Pub, Pull, Push, Rep, Req, Router, Socket, Sub, XPub, XSub,
+};
 pub use zmtp_core::{
     AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DenyStatus, KeyPair,
     Message, Metadata, PublicKey, SecretKey, SocketType,

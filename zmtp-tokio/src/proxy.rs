@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use zmtp_core::Message;
 
 use crate::error::{Error, Result};
-use crate::socket::{Kind, Push, Socket};
+use crate::socket::ProxySocket;
 
 /// What a [`ProxyControl`] asks of the proxies it steers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,19 +106,27 @@ pub struct ProxyStats {
 /// assert_eq!((stats.frontend_to_backend, stats.backend_to_frontend), (1, 1));
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
-pub struct Proxy<'a, F: Kind, B: Kind, C: Kind = Push> {
-    frontend: &'a mut Socket<F>,
-    backend: &'a mut Socket<B>,
-    capture: Option<&'a mut Socket<C>>,
+pub struct Proxy<'a> {
+    frontend: &'a mut dyn ProxySocket,
+    backend: &'a mut dyn ProxySocket,
+    capture: Option<&'a mut dyn ProxySocket>,
     control: Option<watch::Receiver<Command>>,
 }
 
-impl<'a, F: Kind, B: Kind> Proxy<'a, F, B> {
-    /// A proxy between `frontend` and `backend`. Either may be of a type that only sends or
-    /// only receives (e.g. PULL → PUSH); REQ and REP cannot take part, as their strict
-    /// alternation would stall it.
-    pub fn new(frontend: &'a mut Socket<F>, backend: &'a mut Socket<B>) -> Self {
+impl std::fmt::Debug for Proxy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy")
+            .field("capture", &self.capture.is_some())
+            .field("control", &self.control.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Proxy<'a> {
+    /// A proxy between `frontend` and `backend`, sockets of any kinds (`&mut socket`). Either
+    /// may be of a type that only sends or only receives (e.g. PULL → PUSH); REQ and REP
+    /// cannot take part, as their strict alternation would stall it.
+    pub fn new(frontend: &'a mut dyn ProxySocket, backend: &'a mut dyn ProxySocket) -> Self {
         Proxy {
             frontend,
             backend,
@@ -126,18 +134,12 @@ impl<'a, F: Kind, B: Kind> Proxy<'a, F, B> {
             control: None,
         }
     }
-}
 
-impl<'a, F: Kind, B: Kind, C: Kind> Proxy<'a, F, B, C> {
     /// Also sends a copy of every message, in both directions, to `capture` (a PUB, PUSH,
     /// DEALER, PAIR, ...).
-    pub fn capture<C2: Kind>(self, capture: &'a mut Socket<C2>) -> Proxy<'a, F, B, C2> {
-        Proxy {
-            frontend: self.frontend,
-            backend: self.backend,
-            capture: Some(capture),
-            control: self.control,
-        }
+    pub fn capture(mut self, capture: &'a mut dyn ProxySocket) -> Self {
+        self.capture = Some(capture);
+        self
     }
 
     /// Steered by `control` (without one, the proxy runs until a socket fails).
@@ -199,9 +201,9 @@ impl<'a, F: Kind, B: Kind, C: Kind> Proxy<'a, F, B, C> {
 
 /// The next message from either side, taking turns so that a busy side cannot starve the
 /// other. `true` with a message from the frontend.
-fn recv_either<F: Kind, B: Kind>(
-    frontend: &mut Socket<F>,
-    backend: &mut Socket<B>,
+fn recv_either(
+    frontend: &mut dyn ProxySocket,
+    backend: &mut dyn ProxySocket,
     cx: &mut Context<'_>,
     receives: &mut [bool; 2],
     turn: &mut usize,
@@ -217,9 +219,9 @@ fn recv_either<F: Kind, B: Kind>(
             continue;
         }
         let polled = if side == 0 {
-            F::poll_recv_raw(frontend, cx)
+            frontend.poll_recv_message(cx)
         } else {
-            B::poll_recv_raw(backend, cx)
+            backend.poll_recv_message(cx)
         };
         match polled {
             Poll::Ready(Ok(message)) => {
@@ -241,14 +243,14 @@ fn recv_either<F: Kind, B: Kind>(
 
 /// Sends `message` on `socket`, waiting while it must; `false` when the control changed first
 /// (the message is then dropped and the caller re-reads the command).
-async fn send_or_stop<K: Kind>(
-    socket: &mut Socket<K>,
+async fn send_or_stop(
+    socket: &mut dyn ProxySocket,
     message: Message,
     control: &mut Option<watch::Receiver<Command>>,
 ) -> Result<bool> {
     let mut slot = Some(message);
     tokio::select! {
-        sent = poll_fn(|cx| K::poll_send_raw(socket, cx, &mut slot)) => sent.map(|()| true),
+        sent = poll_fn(|cx| socket.poll_send_message(cx, &mut slot)) => sent.map(|()| true),
         _ = changed(control) => Ok(false),
     }
 }

@@ -89,7 +89,39 @@ pub(crate) mod sealed {
             Poll::Ready(Err(Error::NotSupported("sending in a proxy")))
         }
     }
+
+    /// [`Sealed`]'s raw operations on a socket of any kind, object-safe, so that one
+    /// [`Proxy`](crate::Proxy) serves every combination of kinds without being generic.
+    pub trait Raw: Send {
+        fn poll_recv_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message>>;
+        fn poll_send_message(
+            &mut self,
+            cx: &mut Context<'_>,
+            slot: &mut Option<Message>,
+        ) -> Poll<Result<()>>;
+    }
+
+    impl<K: Kind> Raw for Socket<K> {
+        fn poll_recv_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message>> {
+            K::poll_recv_raw(self, cx)
+        }
+
+        fn poll_send_message(
+            &mut self,
+            cx: &mut Context<'_>,
+            slot: &mut Option<Message>,
+        ) -> Poll<Result<()>> {
+            K::poll_send_raw(self, cx, slot)
+        }
+    }
 }
+
+/// A socket that a [`Proxy`](crate::Proxy) can move messages through: every [`Socket`], as
+/// `&mut dyn ProxySocket`, so sockets whose kinds are chosen at run time fit one proxy. REQ
+/// and REP refuse when the proxy runs (their alternation would stall it).
+pub trait ProxySocket: sealed::Raw {}
+
+impl<K: Kind> ProxySocket for Socket<K> {}
 
 impl<K: Kind> Socket<K> {
     /// A socket with libzmq's default options. Must be used within a tokio runtime.

@@ -95,13 +95,13 @@ fair_queue_receiving!(XPub);
 impl Socket<XSub> {
     /// Subscribes to `topic` (the same as sending `1 topic`). Unlike SUB, each subscribe is
     /// sent upstream, so an XPUB in verbose mode sees every one.
-    pub fn subscribe(&mut self, topic: impl Into<Bytes>) -> Result<()> {
+    pub fn subscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
         self.send_upstream(subscription_message(true, &topic.into()))
     }
 
     /// Cancels one subscription to `topic` (the same as sending `0 topic`); the last cancel
     /// of a topic is sent upstream.
-    pub fn unsubscribe(&mut self, topic: impl Into<Bytes>) -> Result<()> {
+    pub fn unsubscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
         self.send_upstream(subscription_message(false, &topic.into()))
     }
 

@@ -1,0 +1,99 @@
+//! `zmtp perf`: its usage text, runtime choice and argument parsing (the tests themselves
+//! live in `perf.rs`).
+
+use crate::perf;
+
+/// Which tokio runtime the perf test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runtime {
+    /// `current_thread`: everything on the main thread.
+    Current,
+    /// `multi_thread` with one worker per core.
+    Multi,
+}
+
+impl Runtime {
+    /// Parses `current` or `multi`.
+    fn parse(name: &str) -> Option<Runtime> {
+        match name {
+            "current" | "current_thread" => Some(Runtime::Current),
+            "multi" | "multi_thread" => Some(Runtime::Multi),
+            _ => None,
+        }
+    }
+}
+
+/// The runtime used when neither `--runtime` nor `ZMTP_RUNTIME` says otherwise: the one that
+/// measured faster on the benchmark suite (bench/): 1.4-2.4x the throughput of multi_thread
+/// up to 1 KiB messages and half its latency; multi_thread wins only at 64 KiB (~1.2x).
+const DEFAULT_RUNTIME: Runtime = Runtime::Current;
+
+pub(crate) const USAGE: &str = "\
+usage: zmtp perf [--runtime current|multi] [--curve] <test> <args...>
+
+tests (libzmq's perf tools, same argument order and output):
+  local_thr  <bind-to>    <message-size> <message-count>   PULL: receive, print throughput
+  remote_thr <connect-to> <message-size> <message-count>   PUSH: send, exit once delivered
+  local_lat  <bind-to>    <message-size> <roundtrips>      REP: echo
+  remote_lat <connect-to> <message-size> <roundtrips>      REQ: print one-way latency
+fan-out (no libzmq equivalent):
+  pub_thr    <bind-to>    <message-size> <message-count> <subscribers>
+             PUB: wait for <subscribers> peers, publish, then send end markers
+             (a message of message-size + 1 bytes)
+  sub_thr    <connect-to> <message-size> <message-count>
+             SUB: receive until message-count messages, an end marker or 1 s of silence
+handshake rate (no libzmq equivalent):
+  local_hs   <bind-to>    <message-size> <connections>    REP: answer one request per connection
+  remote_hs  <connect-to> <message-size> <connections>
+             REQ, <connections> times: connect, handshake, one round trip, close;
+             print connections per second
+
+--curve: CURVE with FIXED, PUBLISHED test keys (the zmq_curve(7) examples; server public key
+rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7): the binding side is the server. For benchmarks
+only: these keys protect nothing.
+
+--runtime current|multi (or env ZMTP_RUNTIME): tokio's current_thread runtime or the
+multi_thread one with a worker per core. Default: current, which measured faster for
+latency and for throughput up to 1 KiB messages; multi wins only for 64 KiB (bench/README.md).
+endpoints: tcp://host:port or ipc://path";
+
+/// Parses the arguments after `zmtp perf` and runs the chosen test.
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let mut args = args.iter().map(String::as_str).peekable();
+    let mut runtime = match std::env::var("ZMTP_RUNTIME") {
+        Ok(name) => Runtime::parse(&name).ok_or(format!("bad ZMTP_RUNTIME {name:?}"))?,
+        Err(_) => DEFAULT_RUNTIME,
+    };
+    let mut rest = Vec::new();
+    let mut curve = false;
+    while let Some(arg) = args.next() {
+        match arg {
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            "--curve" => curve = true,
+            "--runtime" => {
+                let name = args.next().ok_or("--runtime needs current or multi")?;
+                runtime = Runtime::parse(name).ok_or(format!("bad runtime {name:?}"))?;
+            }
+            _ => match arg.strip_prefix("--runtime=") {
+                Some(name) => {
+                    runtime = Runtime::parse(name).ok_or(format!("bad runtime {name:?}"))?;
+                }
+                None => rest.push(arg),
+            },
+        }
+    }
+    let test = perf::Test::parse(&rest).map_err(|e| format!("{e}\n{USAGE}"))?;
+    let rt = match runtime {
+        Runtime::Current => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Runtime::Multi => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    }
+    .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
+    rt.block_on(test.run(curve)).map_err(|e| e.to_string())
+}
