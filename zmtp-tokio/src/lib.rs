@@ -81,7 +81,7 @@
 //! |---|---|---|---|
 //! | REQ | round robin, strict send/recv alternation, empty delimiter added | only the reply from the peer asked | waits |
 //! | REP | the reply, to the peer that asked, with its envelope | fair-queued | never waits (reply dropped if the peer left) |
-//! | PUB | to every subscriber whose subscriptions prefix-match the first frame | — | never waits: drops per subscriber at its HWM |
+//! | PUB | to every subscriber whose subscriptions prefix-match the first frame (a set of topics per subscriber, as libzmq's) | — | never waits: drops per subscriber at its HWM |
 //! | SUB | subscriptions (counted), re-sent after each reconnect | fair-queued, filtered | — |
 //! | PUSH | round robin over peers that can take a message | — | waits |
 //! | PULL | — | fair-queued | — |
@@ -111,7 +111,6 @@
 //! | reconnect after the peer refused our socket type or sent ERROR during the handshake | stops | stops | retrying cannot succeed |
 //! | `ipc://` path already bound by a live process | socket file replaced | `Error::Bind` (address in use) | stealing a live endpoint is never what was meant; stale files are still replaced |
 //! | subscriptions a publisher keeps per subscriber | unlimited | 10,000 topics or 1 MiB; a subscriber asking for more is disconnected ([`Refusal::TooManySubscriptions`]) | a peer must not be able to exhaust a publisher's memory or make every publish slow |
-//! | one peer subscribing to a topic twice, then cancelling once | unsubscribed (a set per peer) | the same | a SUB counts its own subscriptions and sends only the first subscribe and last cancel |
 //! | transports | tcp, ipc, inproc, pgm, ... | tcp, ipc | the rest are outside ZMTP over streams |
 //!
 //! # Security
