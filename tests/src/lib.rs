@@ -419,7 +419,8 @@ pub mod raw {
     }
 }
 
-// ---- socket behaviour tests (pattern_*, lifecycle, bad_peers, endpoints, no_fd_leak) ----
+// ---- socket behaviour tests (pattern_*, lifecycle, hostile_*, fault_*, endpoints, no_fd_leak) ----
 pub mod faults;
+pub mod hostile;
 pub mod raw_peer;
 pub mod socket_harness;

@@ -1,4 +1,4 @@
-//! Helpers for the socket behaviour tests (`pattern_*.rs`, `lifecycle.rs`, `bad_peers.rs`,
+//! Helpers for the socket behaviour tests (`pattern_*.rs`, `lifecycle.rs`, `hostile_*.rs`,
 //! `endpoints.rs`): transports to run a test over, unique IPC paths, bounded waits, and monitor
 //! event matching.
 

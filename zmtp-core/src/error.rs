@@ -85,6 +85,13 @@ pub enum ProtocolViolation {
         /// Whether the frame was a command frame.
         command: bool,
     },
+    /// A message with more frames than `max_message_size` allows: `max_message_size / 32`,
+    /// at least 64 (see [`max_frames_per_message`](crate::max_frames_per_message)). Empty
+    /// frames use none of the size budget but still cost memory.
+    TooManyFrames {
+        /// The most frames a message may carry.
+        limit: u64,
+    },
     /// A command that is not valid in the current phase (e.g. PING before READY).
     UnexpectedCommand(String),
     /// A data frame before the handshake completed.
@@ -276,6 +283,9 @@ impl fmt::Display for ProtocolViolation {
                     f,
                     "frame of {announced} bytes exceeds the {what} limit ({limit} bytes left)"
                 )
+            }
+            ProtocolViolation::TooManyFrames { limit } => {
+                write!(f, "message has more than the {limit} frames allowed")
             }
             ProtocolViolation::UnexpectedCommand(name) => write!(f, "unexpected {name} command"),
             ProtocolViolation::MessageBeforeHandshake => {

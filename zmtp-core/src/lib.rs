@@ -113,7 +113,8 @@ mod socket_type;
 pub mod z85;
 
 pub use connection::config::{
-    Config, ConfigError, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, MAX_COMMAND_SIZE,
+    max_frames_per_message, Config, ConfigError, DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_MAX_MESSAGE_SIZE, MAX_COMMAND_SIZE, MIN_FRAMES_PER_MESSAGE,
 };
 pub use connection::timers::Heartbeat;
 pub use connection::{Connection, Event, PeerInfo};

@@ -257,3 +257,56 @@ fn legacy_subscriptions_are_only_interpreted_by_publishers() {
     let (_, ev) = connect(SocketType::Pull, &[handshake(3, 1, "PUSH"), sub].concat());
     assert_eq!(ev[1..], [Event::Message(Message::from(&b"\x01topic"[..]))]);
 }
+
+/// Regression: empty frames with MORE use none of the `max_message_size` budget, so a peer
+/// sending them without end grew the message being assembled without bound (8 MB of wire made
+/// 128 MiB of frame handles). The frame count is now limited to `max_message_size / 32`, at
+/// least 64; an unlimited size leaves it unlimited.
+#[test]
+fn endless_empty_frames_cannot_grow_a_message_without_bound() {
+    let limit = |max: Option<u64>| {
+        let now = Instant::now();
+        let mut config = Config::new(SocketType::Pull);
+        config.max_message_size = max;
+        let mut conn = Connection::new(config, now).unwrap();
+        conn.handle_bytes(now, &mut BytesMut::from(&handshake(3, 1, "PUSH")[..]));
+        events(&mut conn);
+        (conn, now)
+    };
+    assert_eq!(zmtp_core::max_frames_per_message(Some(1 << 24)), 1 << 19);
+    assert_eq!(zmtp_core::max_frames_per_message(Some(1000)), 64);
+    assert_eq!(zmtp_core::max_frames_per_message(None), u64::MAX);
+
+    // At the limit: delivered, every frame kept.
+    let (mut conn, now) = limit(Some(1 << 16));
+    let mut wire = frame(0x01, b"").repeat(2047);
+    wire.extend_from_slice(&frame(0x00, b"last"));
+    conn.handle_bytes(now, &mut BytesMut::from(&wire[..]));
+    match &events(&mut conn)[..] {
+        [Event::Message(m)] => assert_eq!(m.len(), 2048),
+        other => panic!("{other:?}"),
+    }
+    // One frame over: refused before it is stored.
+    let wire = frame(0x01, b"").repeat(2049);
+    conn.handle_bytes(now, &mut BytesMut::from(&wire[..]));
+    assert_eq!(
+        closed_with(&events(&mut conn)),
+        &ConnectionError::Protocol(ProtocolViolation::TooManyFrames { limit: 2048 })
+    );
+    // The default 16 MiB: an endless stream of empty frames ends at 512 Ki frames.
+    let (mut conn, now) = limit(Some(zmtp_core::DEFAULT_MAX_MESSAGE_SIZE));
+    let chunk = frame(0x01, b"").repeat(64 * 1024);
+    for _ in 0..9 {
+        conn.handle_bytes(now, &mut BytesMut::from(&chunk[..]));
+    }
+    assert_eq!(
+        closed_with(&events(&mut conn)),
+        &ConnectionError::Protocol(ProtocolViolation::TooManyFrames { limit: 1 << 19 })
+    );
+    // A small limit still allows 64 frames.
+    let (mut conn, now) = limit(Some(10));
+    let mut wire = frame(0x01, b"").repeat(63);
+    wire.extend_from_slice(&frame(0x00, b""));
+    conn.handle_bytes(now, &mut BytesMut::from(&wire[..]));
+    assert!(matches!(&events(&mut conn)[..], [Event::Message(m)] if m.len() == 64));
+}

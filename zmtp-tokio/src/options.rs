@@ -49,7 +49,9 @@ pub struct Options {
     pub heartbeat_ttl: Option<Duration>,
     /// Largest message accepted from a peer, over all frames (ZMQ_MAXMSGSIZE). Default 16 MiB
     /// (libzmq: unlimited); `None` lifts the limit. A peer announcing more is disconnected on
-    /// the frame header, before any of the body is buffered.
+    /// the frame header, before any of the body is buffered. It also bounds the frames of a
+    /// message (`max_message_size / 32`, at least 64), since empty frames use none of the
+    /// byte budget but still cost memory.
     pub max_message_size: Option<u64>,
     /// Our identity (ZMQ_ROUTING_ID), announced by REQ, DEALER and ROUTER; at most 255 bytes,
     /// not starting with a zero byte. Default empty.

@@ -30,7 +30,7 @@ impl Connection {
             };
             if frame.command {
                 self.handle_active_command(now, frame.body)?;
-            } else if let Some(message) = self.incoming.push(frame.more, frame.body) {
+            } else if let Some(message) = self.incoming.push(frame.more, frame.body)? {
                 self.deliver(message);
             }
         }
@@ -77,7 +77,7 @@ impl Connection {
             }
             if opened.command {
                 self.handle_active_command(now, opened.payload)?;
-            } else if let Some(message) = self.incoming.push(opened.more, opened.payload) {
+            } else if let Some(message) = self.incoming.push(opened.more, opened.payload)? {
                 self.deliver(message);
             }
         }

@@ -19,6 +19,21 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// messages are expected.
 pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 16 * 1024 * 1024;
 
+/// Frames a message may always carry, however small `max_message_size` is.
+pub const MIN_FRAMES_PER_MESSAGE: u64 = 64;
+
+/// The most frames a message may carry under a `max_message_size` of `max`: `max / 32` (the
+/// memory a frame's handle costs), at least [`MIN_FRAMES_PER_MESSAGE`]; unlimited when the
+/// size is. Empty frames use none of the size budget, so without this a peer sending empty
+/// frames with MORE would grow the message being assembled without bound.
+pub fn max_frames_per_message(max: Option<u64>) -> u64 {
+    const FRAME_COST: u64 = std::mem::size_of::<Bytes>() as u64;
+    match max {
+        None => u64::MAX,
+        Some(max) => (max / FRAME_COST).max(MIN_FRAMES_PER_MESSAGE),
+    }
+}
+
 /// Largest accepted command frame. The largest legal commands are READY/INITIATE with metadata;
 /// 64 KiB leaves ample room for application properties.
 pub const MAX_COMMAND_SIZE: u64 = 64 * 1024;
@@ -37,6 +52,7 @@ pub struct Config {
     /// The security mechanism; both peers must use the same one.
     pub mechanism: MechanismConfig,
     /// Largest message accepted, over all its frames; `None`: unlimited (libzmq's default).
+    /// It also limits the number of frames: see [`max_frames_per_message`].
     pub max_message_size: Option<u64>,
     /// Time allowed for greeting and handshake; `None`: unlimited.
     pub handshake_timeout: Option<Duration>,

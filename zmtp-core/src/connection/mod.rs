@@ -126,7 +126,7 @@ impl Connection {
         outbox.push_raw(&our_greeting(&config)[..FIRST_STAGE_LEN]);
         Ok(Connection {
             timers: Timers::new(now, config.handshake_timeout),
-            incoming: Assembler::new(config.max_message_size.unwrap_or(u64::MAX)),
+            incoming: Assembler::new(config.max_message_size),
             config,
             state: State::Greeting {
                 decoder: GreetingDecoder::new(),

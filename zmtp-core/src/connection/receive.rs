@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 
+use crate::connection::config::max_frames_per_message;
 use crate::connection::{Event, PeerInfo};
 use crate::error::{ConnectionError, Incompatible, Malformed, ProtocolViolation};
 use crate::greeting::Version;
@@ -10,18 +11,21 @@ use crate::message::Message;
 use crate::metadata::{self, Metadata};
 use crate::socket_type::SocketType;
 
-/// Collects the frames of one message and enforces `max_message_size` over all of them.
+/// Collects the frames of one message and enforces `max_message_size` over all of them, and
+/// the frame count that bounds the memory of frames too small to use the budget.
 #[derive(Debug)]
 pub(crate) struct Assembler {
     max: u64,
+    max_frames: u64,
     partial: Message,
     size: u64,
 }
 
 impl Assembler {
-    pub(crate) fn new(max: u64) -> Assembler {
+    pub(crate) fn new(max: Option<u64>) -> Assembler {
         Assembler {
-            max,
+            max: max.unwrap_or(u64::MAX),
+            max_frames: max_frames_per_message(max),
             partial: Message::new(),
             size: 0,
         }
@@ -33,15 +37,24 @@ impl Assembler {
     }
 
     /// Adds a frame (the decoder already checked it against the budget); returns the message
-    /// when it was the last one.
-    pub(crate) fn push(&mut self, more: bool, body: Bytes) -> Option<Message> {
+    /// when it was the last one. Fails when the message would have too many frames.
+    pub(crate) fn push(
+        &mut self,
+        more: bool,
+        body: Bytes,
+    ) -> Result<Option<Message>, ProtocolViolation> {
+        if self.partial.len() as u64 >= self.max_frames {
+            return Err(ProtocolViolation::TooManyFrames {
+                limit: self.max_frames,
+            });
+        }
         self.size += body.len() as u64;
         self.partial.push(body);
         if more {
-            return None;
+            return Ok(None);
         }
         self.size = 0;
-        Some(std::mem::take(&mut self.partial))
+        Ok(Some(std::mem::take(&mut self.partial)))
     }
 
     pub(crate) fn is_mid_message(&self) -> bool {

@@ -284,7 +284,7 @@ impl PeerTable {
         // implies (XPUB), before the pipe goes.
         let notify = !departed.is_empty();
         for notice in departed {
-            peer.inbound_bytes += notice.byte_len();
+            peer.inbound_bytes += queued_cost(&notice);
             peer.inbound.push_back(notice);
         }
         if let Some(routing_id) = peer.routing_id.take() {
@@ -413,7 +413,7 @@ impl PeerTable {
             return;
         }
         let Some(peer) = self.find(id) else { return };
-        peer.inbound_bytes += message.byte_len();
+        peer.inbound_bytes += queued_cost(&message);
         peer.inbound.push_back(message);
         if let Some(w) = self.recv_waker.take() {
             w.wake();
@@ -594,7 +594,7 @@ impl PeerTable {
             };
             let was_full = (limits.recv_hwm != 0 && peer.inbound.len() + 1 >= limits.recv_hwm)
                 || peer.inbound_bytes >= limits.recv_bytes;
-            peer.inbound_bytes -= message.byte_len();
+            peer.inbound_bytes -= queued_cost(&message);
             if was_full {
                 peer.wake_driver();
             }
@@ -653,6 +653,12 @@ impl PeerTable {
             .map(|p| p.id)
             .collect()
     }
+}
+
+/// What a queued received message costs in memory, for the receive queue's byte limit: its
+/// bodies plus a handle per frame, so that messages of many empty frames count too.
+fn queued_cost(message: &Message) -> usize {
+    message.byte_len() + std::mem::size_of::<Bytes>() * message.len()
 }
 
 fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
