@@ -158,3 +158,75 @@ pub async fn link<K: zmtp_tokio::Kind>(
         _dir: dir,
     }
 }
+
+/// Sends one whole message on a libzmq socket from async code (at most [`LIMIT`]), polling
+/// with `ZMQ_DONTWAIT` so that no runtime thread blocks while the socket has no peer yet.
+pub async fn send_async(s: &zmq::Socket, frames: &[&[u8]], what: &str) {
+    within(LIMIT, what, async {
+        loop {
+            match s.send_multipart(frames.iter().copied(), zmq::DONTWAIT) {
+                Ok(()) => return,
+                Err(zmq::Error::EAGAIN) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await
+                }
+                Err(e) => panic!("libzmq send ({what}): {e}"),
+            }
+        }
+    })
+    .await
+}
+
+/// Borrowed frames of owned ones, for [`send`] and [`send_async`].
+pub fn refs(frames: &[Vec<u8>]) -> Vec<&[u8]> {
+    frames.iter().map(Vec::as_slice).collect()
+}
+
+/// For each `name => future`, a test `name` awaiting `future` on a two-thread runtime.
+#[allow(unused_macros)] // only some files use it
+macro_rules! interop_tests {
+    ($($name:ident => $run:expr),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $run.await
+            }
+        )*
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use interop_tests;
+
+/// For each `name => run`, a module `name` of four tests calling `run(binder, transport)`:
+/// either side binding (`ours_bind_*`, `libzmq_binds_*`), over tcp and ipc.
+#[allow(unused_macros)] // only the files with such tables use it
+macro_rules! every_link {
+    ($($name:ident => $run:expr),* $(,)?) => {
+        $(
+            mod $name {
+                use super::*;
+                $crate::support::interop_tests!(
+                    ours_bind_over_tcp => ($run)(Binder::Ours, Transport::Tcp),
+                    libzmq_binds_over_tcp => ($run)(Binder::Libzmq, Transport::Tcp),
+                    ours_bind_over_ipc => ($run)(Binder::Ours, Transport::Ipc),
+                    libzmq_binds_over_ipc => ($run)(Binder::Libzmq, Transport::Ipc),
+                );
+            }
+        )*
+    };
+}
+#[allow(unused_imports)] // only the files with such tables use it
+pub(crate) use every_link;
+
+/// Waits (at most [`LIMIT`]) for the next failed handshake on `monitor` and asserts that our
+/// socket refused the peer for `why`.
+pub async fn assert_refused(
+    monitor: &mut zmtp_tokio::Monitor,
+    why: zmtp_tokio::Refusal,
+    what: &str,
+) {
+    let reason = handshake_failure(monitor, what).await;
+    assert!(
+        matches!(reason, zmtp_tokio::DisconnectReason::Refused(r) if r == why),
+        "{what}: expected a refusal ({why:?}), got {reason:?}"
+    );
+}

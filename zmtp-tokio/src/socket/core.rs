@@ -221,6 +221,21 @@ impl SocketCore {
             })
     }
 
+    /// Fans the message in `slot` out to connected peers: those whose subscriptions match
+    /// (`filtered`), or all of them (XSUB's upstream messages). Never waits. Returns how many
+    /// peers got it.
+    pub(crate) fn fan_out(&self, slot: &mut Option<Message>, filtered: bool) -> Result<usize> {
+        let message = slot
+            .take()
+            .ok_or(Error::InvalidState("message already sent"))?;
+        check_not_empty(&message)?;
+        let mut table = self.table();
+        if table.is_closed() {
+            return Err(Error::Closed);
+        }
+        Ok(table.send_fan_out(&message, filtered))
+    }
+
     /// Whether a round-robin send could proceed now (a `Sink`'s readiness).
     pub(crate) fn poll_round_robin_ready(&self, cx: &Context<'_>) -> Poll<Result<()>> {
         let mut table = self.table();

@@ -59,6 +59,12 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
+    /// Whether this peer's subscriptions count: while connected, and for a connecting pipe
+    /// also between connections.
+    fn holds(&self, topic: &[u8]) -> bool {
+        (self.info.is_some() || self.persistent) && self.subscriptions.contains(topic)
+    }
+
     fn wake_driver(&mut self) {
         if let Some(w) = self.driver_waker.take() {
             w.wake();
@@ -229,7 +235,6 @@ impl PeerTable {
         peer.auth = auth;
         peer.routing_id.clone_from(&routing_id);
         peer.evicted = false;
-        peer.subscriptions.clear();
         // Topics are sent whole on attach; older incremental changes are superseded.
         peer.commands.clear();
         if let Some(w) = self.send_waker.take() {
@@ -279,7 +284,12 @@ impl PeerTable {
         peer.info = None;
         peer.auth = None;
         peer.evicted = false;
-        peer.subscriptions.clear();
+        // A connecting publisher keeps the pipe's subscriptions for the reconnect, and keeps
+        // queuing what matches them meanwhile (libzmq does the same); the subscriber replays
+        // them on reconnect, which changes nothing then.
+        if !peer.persistent {
+            peer.subscriptions.clear();
+        }
         // The application still reads what the peer sent, and the unsubscriptions its leaving
         // implies (XPUB), before the pipe goes.
         let notify = !departed.is_empty();
@@ -430,10 +440,7 @@ impl PeerTable {
         subscribe: bool,
         topic: Bytes,
     ) -> Result<Option<Message>, Refusal> {
-        let held_elsewhere = self
-            .peers
-            .iter()
-            .any(|p| p.id != id && p.info.is_some() && p.subscriptions.contains(&topic));
+        let held_elsewhere = self.peers.iter().any(|p| p.id != id && p.holds(&topic));
         let Some(peer) = self.find(id) else {
             return Ok(None);
         };
@@ -451,22 +458,18 @@ impl PeerTable {
             .then(|| subscription_message(subscribe, &topic)))
     }
 
-    /// XPUB: cancellations for the topics only the departing peer `id` held.
+    /// XPUB: cancellations for the topics only the departing peer `id` held. A connecting
+    /// XPUB's pipe keeps its subscriptions across reconnects, so its departure cancels nothing.
     fn xpub_departure_notices(&self, id: PeerId) -> Vec<Message> {
         if self.policy.socket_type != SocketType::XPub {
             return Vec::new();
         }
-        let Some(peer) = self.peers.iter().find(|p| p.id == id) else {
+        let Some(peer) = self.peers.iter().find(|p| p.id == id && !p.persistent) else {
             return Vec::new();
         };
         peer.subscriptions
             .topics()
-            .filter(|topic| {
-                !self
-                    .peers
-                    .iter()
-                    .any(|p| p.id != id && p.info.is_some() && p.subscriptions.contains(topic))
-            })
+            .filter(|topic| !self.peers.iter().any(|p| p.id != id && p.holds(topic)))
             .map(|topic| subscription_message(false, topic))
             .collect()
     }
@@ -527,7 +530,9 @@ impl PeerTable {
         for peer in &mut self.peers {
             let full = hwm != 0 && peer.outbound.len() >= hwm;
             let wanted = !filtered || peer.subscriptions.matches(topic);
-            if peer.info.is_some() && !full && wanted {
+            // A connecting pipe queues between connections too (up to its HWM), as libzmq's.
+            let usable = peer.info.is_some() || peer.persistent;
+            if usable && !full && wanted {
                 peer.outbound.push_back(message.clone());
                 peer.wake_driver();
                 sent += 1;

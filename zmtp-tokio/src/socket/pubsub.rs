@@ -2,16 +2,14 @@
 //! for subscribers at their high-water mark, never blocking; the subscriber keeps counted
 //! subscriptions, sends them to every publisher (again after each reconnect) and fair-queues.
 
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use zmtp_core::{Message, SocketType};
 
-use super::core::check_not_empty;
-use super::strategies::fair_queue_receiving;
+use super::strategies::{fair_queue_receiving, fan_out_publishing};
 use super::{sealed, Kind, Socket};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// PUB: publishes to subscribers. See [`Socket<Pub>`](Socket#impl-Socket<Pub>).
 #[derive(Debug, Default)]
@@ -31,7 +29,7 @@ impl sealed::Sealed for Pub {
         _cx: &mut Context<'_>,
         slot: &mut Option<Message>,
     ) -> Poll<Result<()>> {
-        Poll::Ready(publish_from(socket.core.shared(), slot, true).map(|_| ()))
+        Poll::Ready(socket.core.fan_out(slot, true).map(drop))
     }
 }
 impl Kind for Pub {
@@ -46,62 +44,7 @@ impl Kind for Sub {
     const SOCKET_TYPE: SocketType = SocketType::Sub;
 }
 
-impl Socket<Pub> {
-    /// Publishes `message` to every connected subscriber whose subscriptions prefix-match its
-    /// first frame. Never waits: a subscriber whose queue is full misses the message.
-    /// Returns how many subscribers it was queued for.
-    pub fn publish(&mut self, message: impl Into<Message>) -> Result<usize> {
-        publish_from(self.core.shared(), &mut Some(message.into()), true)
-    }
-
-    /// Same as [`publish`](Self::publish), but an await point: a loop of `send`s yields to
-    /// the runtime now and then (tokio's cooperative budget), so that the connection tasks
-    /// get to run and drain the queues. A loop of `publish` calls that never awaits starves
-    /// them and makes subscribers' queues overflow.
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
-        tokio::task::consume_budget().await;
-        self.publish(message).map(|_| ())
-    }
-}
-
-/// Fans the message in `slot` out to connected peers: those whose subscriptions match
-/// (`filtered`), or all of them (XSUB's upstream messages). Never waits.
-pub(crate) fn publish_from(
-    shared: &super::core::Shared,
-    slot: &mut Option<Message>,
-    filtered: bool,
-) -> Result<usize> {
-    let message = slot
-        .take()
-        .ok_or(Error::InvalidState("message already sent"))?;
-    check_not_empty(&message)?;
-    let mut table = shared.table();
-    if table.is_closed() {
-        return Err(Error::Closed);
-    }
-    Ok(table.send_fan_out(&message, filtered))
-}
-
-impl futures::Sink<Message> for Socket<Pub> {
-    type Error = Error;
-
-    fn poll_ready(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        // A publisher never waits.
-        Poll::Ready(Ok(()))
-    }
-
-    fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<()> {
-        self.publish(message).map(|_| ())
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
+fan_out_publishing!(Pub);
 
 impl Socket<Sub> {
     /// Subscribes to messages whose first frame starts with `topic` (empty: everything).

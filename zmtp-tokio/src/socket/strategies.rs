@@ -1,7 +1,7 @@
-//! The two strategies most socket types share, written once: receiving fair-queued over peers
-//! (PULL, SUB, DEALER, PAIR, XPUB, XSUB) and sending round robin over peers that can take a
-//! message (PUSH, DEALER, PAIR). Each macro implements the methods and the matching
-//! `futures` trait for one kind.
+//! The strategies several socket types share, written once: receiving fair-queued over peers
+//! (PULL, SUB, DEALER, ROUTER, PAIR, XPUB, XSUB), sending round robin over peers that can take
+//! a message (PUSH, DEALER, PAIR), and publishing (PUB, XPUB). Each macro implements the
+//! methods and the matching `futures` trait for one kind.
 
 /// `recv`, `try_recv` and `Stream` over the fair queue.
 macro_rules! fair_queue_receiving {
@@ -99,6 +99,69 @@ macro_rules! round_robin_sending {
     };
 }
 
+/// `publish`, `send` and `Sink` for the publishers (PUB, XPUB): fan-out filtered by each
+/// subscriber's subscriptions, never waiting.
+macro_rules! fan_out_publishing {
+    ($kind:ty) => {
+        impl $crate::socket::Socket<$kind> {
+            /// Publishes `message` to every connected subscriber whose subscriptions
+            /// prefix-match its first frame. Never waits: a subscriber whose queue is full
+            /// misses the message. Returns how many subscribers it was queued for.
+            pub fn publish(
+                &mut self,
+                message: impl Into<zmtp_core::Message>,
+            ) -> $crate::Result<usize> {
+                self.core.fan_out(&mut Some(message.into()), true)
+            }
+
+            /// Same as [`publish`](Self::publish), but an await point: a loop of `send`s yields
+            /// to the runtime now and then (tokio's cooperative budget), so that the connection
+            /// tasks get to run and drain the queues. A loop of `publish` calls that never
+            /// awaits starves them and makes subscribers' queues overflow.
+            pub async fn send(
+                &mut self,
+                message: impl Into<zmtp_core::Message>,
+            ) -> $crate::Result<()> {
+                tokio::task::consume_budget().await;
+                self.publish(message).map(|_| ())
+            }
+        }
+
+        impl futures::Sink<zmtp_core::Message> for $crate::socket::Socket<$kind> {
+            type Error = $crate::Error;
+
+            fn poll_ready(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<$crate::Result<()>> {
+                // A publisher never waits.
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn start_send(
+                mut self: std::pin::Pin<&mut Self>,
+                message: zmtp_core::Message,
+            ) -> $crate::Result<()> {
+                self.publish(message).map(|_| ())
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<$crate::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<$crate::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
 /// A proxy's view of a type that sends round robin and receives fair-queued.
 macro_rules! round_robin_and_fair_queue_in_a_proxy {
     ($kind:ty) => {
@@ -122,5 +185,6 @@ macro_rules! round_robin_and_fair_queue_in_a_proxy {
 }
 
 pub(crate) use fair_queue_receiving;
+pub(crate) use fan_out_publishing;
 pub(crate) use round_robin_and_fair_queue_in_a_proxy;
 pub(crate) use round_robin_sending;

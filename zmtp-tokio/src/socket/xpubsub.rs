@@ -11,14 +11,12 @@
 //! sends messages: `1 topic` subscribes, `0 topic` cancels (both are kept and re-sent after a
 //! reconnect, like SUB's), anything else goes to every connected publisher.
 
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use zmtp_core::{Message, SocketType};
 
-use super::pubsub::publish_from;
-use super::strategies::fair_queue_receiving;
+use super::strategies::{fair_queue_receiving, fan_out_publishing};
 use super::subscriptions::{parse_subscription, subscription_message};
 use super::{sealed, Kind, Socket};
 use crate::error::{Error, Result};
@@ -46,7 +44,7 @@ impl sealed::Sealed for XPub {
         _cx: &mut Context<'_>,
         slot: &mut Option<Message>,
     ) -> Poll<Result<()>> {
-        Poll::Ready(publish_from(socket.core.shared(), slot, true).map(|_| ()))
+        Poll::Ready(socket.core.fan_out(slot, true).map(drop))
     }
 }
 impl Kind for XPub {
@@ -74,22 +72,7 @@ impl Kind for XSub {
     const SOCKET_TYPE: SocketType = SocketType::XSub;
 }
 
-impl Socket<XPub> {
-    /// Publishes `message` to every connected subscriber whose subscriptions prefix-match its
-    /// first frame. Never waits: a subscriber whose queue is full misses the message.
-    /// Returns how many subscribers it was queued for.
-    pub fn publish(&mut self, message: impl Into<Message>) -> Result<usize> {
-        publish_from(self.core.shared(), &mut Some(message.into()), true)
-    }
-
-    /// Same as [`publish`](Self::publish), as an await point that yields to the runtime now
-    /// and then (see [`Socket<Pub>::send`](Socket#method.send-2)).
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
-        tokio::task::consume_budget().await;
-        self.publish(message).map(|_| ())
-    }
-}
-
+fan_out_publishing!(XPub);
 fair_queue_receiving!(XPub);
 
 impl Socket<XSub> {
@@ -118,7 +101,7 @@ impl Socket<XSub> {
             Some((true, topic)) => self.core.table().subscribe_local(topic),
             Some((false, topic)) => self.core.table().cancel_local(topic),
             None => {
-                publish_from(self.core.shared(), &mut Some(message), false)?;
+                self.core.fan_out(&mut Some(message), false)?;
             }
         }
         Ok(())
@@ -126,24 +109,3 @@ impl Socket<XSub> {
 }
 
 fair_queue_receiving!(XSub);
-
-impl futures::Sink<Message> for Socket<XPub> {
-    type Error = Error;
-
-    fn poll_ready(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        // A publisher never waits.
-        Poll::Ready(Ok(()))
-    }
-
-    fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<()> {
-        self.publish(message).map(|_| ())
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
