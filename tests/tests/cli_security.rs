@@ -421,3 +421,48 @@ fn proxy_with_a_curve_frontend_between_libzmq_peers() {
     assert!(line.contains(&z85(&client_pair.public_key)), "{line}");
     proxy.kill();
 }
+
+/// Security flags prefixed with a side apply to that side: a clear-text frontend and a CURVE
+/// backend whose libzmq client (the sink) must know the backend's server key.
+#[test]
+fn proxy_with_a_curve_backend_given_by_prefixed_flags() {
+    let ctx = context();
+    let (server_pair, _) = libzmq_keys();
+    let (_dir, frontend) = ipc("front.sock");
+    let backend = frontend.replace("front.sock", "back.sock");
+    let secret = z85(&server_pair.secret_key);
+    let mut proxy = spawn(
+        &[
+            "proxy",
+            "-v",
+            "--frontend-type",
+            "pull",
+            "--frontend-bind",
+            &frontend,
+            "--backend-type",
+            "push",
+            "--backend-bind",
+            &backend,
+            "--backend-curve-server",
+            &format!("--backend-curve-secret-key={secret}"),
+        ],
+        None,
+    );
+    proxy.wait_stderr("backend: listening", FAST);
+    let sink = socket(&ctx, zmq::PULL);
+    sink.set_curve_serverkey(&server_pair.public_key).unwrap();
+    let (client_pair, _) = libzmq_keys();
+    sink.set_curve_publickey(&client_pair.public_key).unwrap();
+    sink.set_curve_secretkey(&client_pair.secret_key).unwrap();
+    sink.connect(&backend).unwrap();
+    let source = socket(&ctx, zmq::PUSH);
+    source.connect(&frontend).unwrap();
+    send(&source, &[b"clear", b"job"], "in clear to the proxy");
+    assert_eq!(
+        recv(&sink, "over CURVE from the proxy"),
+        owned(&[b"clear", b"job"])
+    );
+    let line = proxy.wait_stderr("backend: handshake with a PULL peer", FAST);
+    assert!(line.contains(&z85(&client_pair.public_key)), "{line}");
+    proxy.kill();
+}

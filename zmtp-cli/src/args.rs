@@ -25,6 +25,17 @@ pub(crate) struct Flag {
     inline: Option<String>,
 }
 
+impl Flag {
+    /// The same flag under another name (`--backend-curve-server` read as `--curve-server`),
+    /// keeping a value given after `=`.
+    pub(crate) fn renamed(&self, name: String) -> Flag {
+        Flag {
+            name,
+            inline: self.inline.clone(),
+        }
+    }
+}
+
 /// The arguments of one subcommand, consumed front to back.
 #[derive(Debug)]
 pub(crate) struct Args {

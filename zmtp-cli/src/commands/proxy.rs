@@ -7,6 +7,7 @@ use super::parse_socket_command;
 use crate::common::{guard, CommonFlags};
 use crate::error::{CliError, CliResult};
 use crate::events::Failures;
+use crate::security::SecurityFlags;
 use crate::socket::{self, AnySocket};
 
 /// `zmtp proxy --help`.
@@ -29,8 +30,9 @@ REQ and REP cannot take part (their strict alternation would stall the proxy).
   --capture-type pub|push|pair|dealer
                            also send a copy of every message, both ways, to this socket
 
-The security options apply to the frontend only (e.g. a CURVE server facing the clients);
-the backend and the capture use none.
+Security: the security options below apply to the frontend (e.g. a CURVE server facing the
+clients); prefixed with --frontend-, --backend- or --capture- they apply to that side, e.g.
+--backend-curve-server --backend-curve-secret-key SK. Sides without any use none.
 
 example (a broker: clients connect to 5555, workers to 5556):
   zmtp proxy --frontend-type router --frontend-bind tcp://*:5555 \\
@@ -39,12 +41,15 @@ example (a broker: clients connect to 5555, workers to 5556):
 exit status: 1 when a bind fails or a socket fails while proxying, 2 on a bad command
 line; otherwise it runs until killed.";
 
-/// The type and endpoints of one side.
+/// The type, endpoints and security of one side.
 #[derive(Debug, Default)]
 struct Side {
     kind: Option<SocketType>,
     bind: Vec<String>,
     connect: Vec<String>,
+    /// `--<side>-plain-*` / `--<side>-curve-*`.
+    security: SecurityFlags,
+    security_given: bool,
 }
 
 /// Types a capture socket may have.
@@ -68,12 +73,17 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
         else {
             return Ok(false);
         };
-        let mut value = || args.value(flag);
         match what {
-            "type" => sides[side].kind = Some(socket::parse_type(&value()?)?),
-            "bind" => sides[side].bind.push(value()?),
-            "connect" => sides[side].connect.push(value()?),
-            _ => return Ok(false),
+            "type" => sides[side].kind = Some(socket::parse_type(&args.value(flag)?)?),
+            "bind" => sides[side].bind.push(args.value(flag)?),
+            "connect" => sides[side].connect.push(args.value(flag)?),
+            _ => {
+                let unprefixed = flag.renamed(format!("--{what}"));
+                if !sides[side].security.accept(&unprefixed, args)? {
+                    return Ok(false);
+                }
+                sides[side].security_given = true;
+            }
         }
         Ok(true)
     })?;
@@ -130,9 +140,14 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
             verbose: common.verbose,
             ..CommonFlags::default()
         };
-        if name == "frontend" {
-            flags.security = std::mem::take(&mut common.security);
-        }
+        flags.security = if side.security_given {
+            side.security
+        } else if name == "frontend" {
+            // Unprefixed security flags are the frontend's.
+            std::mem::take(&mut common.security)
+        } else {
+            SecurityFlags::default()
+        };
         if flags.bind.is_empty() && flags.connect.is_empty() {
             return Err(CliError::usage(format!(
                 "give --{name}-bind or --{name}-connect"
