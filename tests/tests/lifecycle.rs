@@ -38,6 +38,7 @@ over_tcp_and_ipc!(
     dropping_a_bound_push_delivers_its_queued_messages_to_connected_pulls,
     a_dropped_push_lingers_for_a_pull_that_binds_later,
     close_with_an_absent_peer_returns_after_linger,
+    close_reports_messages_a_stalled_peer_left_unwritten,
     heartbeat_drops_a_silent_peer,
     heartbeat_keeps_a_responsive_peer,
     heartbeat_does_not_drop_a_sending_peer_while_the_application_reads_slowly,
@@ -154,7 +155,10 @@ async fn close_waits_until_queued_messages_are_delivered(t: Transport) {
     for m in numbered("m", 500) {
         push.try_send(m).unwrap();
     }
-    within(LIMIT, "close with a live peer", push.close()).await;
+    assert!(
+        within(LIMIT, "close with a live peer", push.close()).await,
+        "close reports everything written"
+    );
     for (i, expected) in numbered("m", 500).into_iter().enumerate() {
         let m = within(LIMIT, "recv after close", pull.recv())
             .await
@@ -192,18 +196,41 @@ async fn close_with_an_absent_peer_returns_after_linger(t: Transport) {
             push.try_send(m).unwrap();
         }
         let started = Instant::now();
-        within(
+        let delivered = within(
             Duration::from_secs(5),
             "close with an absent peer",
             push.close(),
         )
         .await;
+        assert!(!delivered, "close reports the messages linger dropped");
         let took = started.elapsed();
         assert!(
             took < bound,
             "close() with linger {linger:?} took {took:?} (bound {bound:?})"
         );
     }
+}
+
+/// A bound PUSH whose one peer stopped reading: when linger runs out, the messages still
+/// queued (and the bytes the connection could not write) are dropped, and `close` says so.
+async fn close_reports_messages_a_stalled_peer_left_unwritten(t: Transport) {
+    let mut push =
+        PushSocket::with_options(Options::default().linger(Some(Duration::from_millis(200))))
+            .unwrap();
+    let ep = push.bind(t.bind_endpoint()).await.unwrap();
+    let stalled = PullSocket::with_options(Options::default().recv_hwm(1)).unwrap();
+    stalled.connect(&ep).unwrap();
+    wait_until(LIMIT, "peer connected", || push.connected_peers() == 1).await;
+    // Far more than the PULL's queue, read-ahead and the kernel's buffers can hold.
+    let big = vec![7u8; 64 * 1024];
+    for _ in 0..400 {
+        within(LIMIT, "queue", push.send(big.clone()))
+            .await
+            .unwrap();
+    }
+    let delivered = within(LIMIT, "close with a stalled peer", push.close()).await;
+    assert!(!delivered, "close reports the messages linger dropped");
+    drop(stalled);
 }
 
 fn heartbeat_options() -> Options {

@@ -185,11 +185,13 @@ impl AnySocket {
     }
 
     /// Closes the socket, waiting up to its linger time for queued messages to leave, and at
-    /// most `limit` (then the background tasks finish on their own).
-    pub(crate) async fn close(self, limit: Option<Duration>) {
+    /// most `limit` (then the background tasks finish on their own). Returns whether every
+    /// queued message was written (always `true` with a `limit`, which does not wait to know).
+    pub(crate) async fn close(self, limit: Option<Duration>) -> bool {
         match limit {
             Some(limit) => {
                 each!(self, s => s.close_timeout(limit).await);
+                true
             }
             None => each!(self, s => s.close().await),
         }

@@ -86,6 +86,11 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
         .await?;
         sent += 1;
     }
-    socket.close(None).await;
-    Ok(())
+    if socket.close(None).await {
+        Ok(())
+    } else {
+        Err(CliError::failed(
+            "the linger time ran out before every message was sent (see --linger)",
+        ))
+    }
 }

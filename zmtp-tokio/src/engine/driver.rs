@@ -127,9 +127,19 @@ impl Driver {
     /// Runs the connection to its end.
     pub(crate) async fn run(mut self) -> DriveOutcome {
         let outcome = poll_fn(|cx| self.poll_drive(cx)).await;
-        if self.attached {
-            if let Some(id) = self.pipe {
-                self.shared.table().detach(id);
+        {
+            let mut table = self.shared.table();
+            // Only a connection that carried messages can leave some unwritten (a handshake
+            // cut short by the close leaves just its own commands).
+            let unwritten = self.attached
+                && (self.conn.pending_transmit() > 0
+                    || !self.writing.is_empty()
+                    || self.pipe.is_some_and(|id| table.owns_queued_messages(id)));
+            if table.is_closed() && unwritten {
+                self.shared.note_undelivered();
+            }
+            if let (true, Some(id)) = (self.attached, self.pipe) {
+                table.detach(id);
             }
         }
         let event = if outcome.handshake_done {

@@ -122,7 +122,13 @@ pub(crate) async fn connect(
             _ = tokio::time::sleep(wait) => {}
         }
     }
-    shared.table().remove(pipe);
+    {
+        let mut table = shared.table();
+        if table.is_closed() && !table.outbound_is_empty(pipe) {
+            shared.note_undelivered();
+        }
+        table.remove(pipe);
+    }
     shared.monitor.emit(MonitorEvent::Closed { endpoint });
 }
 

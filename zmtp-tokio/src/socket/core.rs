@@ -1,6 +1,7 @@
 //! What every socket type shares: options, the peer table, the endpoint tasks, the monitor,
 //! and closing with linger.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -27,6 +28,9 @@ pub(crate) struct Shared {
     pub(crate) tasks: TaskTracker,
     shutdown: CancellationToken,
     endpoints: Mutex<Vec<EndpointEntry>>,
+    /// Set when, after the socket closed, a connection or connector ended with messages it
+    /// had not written (linger expired, or the connection failed).
+    undelivered_at_close: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -43,6 +47,11 @@ impl Shared {
     /// statements, and a panicking application thread must not take the drivers down with it.
     pub(crate) fn table(&self) -> MutexGuard<'_, PeerTable> {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A task of a closing socket is ending with messages it could not write.
+    pub(crate) fn note_undelivered(&self) {
+        self.undelivered_at_close.store(true, Ordering::Relaxed);
     }
 
     fn endpoints(&self) -> MutexGuard<'_, Vec<EndpointEntry>> {
@@ -84,6 +93,7 @@ impl SocketCore {
                 tasks: TaskTracker::new(),
                 shutdown: CancellationToken::new(),
                 endpoints: Mutex::new(Vec::new()),
+                undelivered_at_close: AtomicBool::new(false),
             }),
         })
     }
@@ -167,10 +177,12 @@ impl SocketCore {
         self.shared.tasks.close();
     }
 
-    /// Closes and waits until queued messages are delivered or linger expires.
-    pub(crate) async fn close(self) {
+    /// Closes and waits until queued messages are delivered or linger expires; returns
+    /// whether every queued message was written to a connection.
+    pub(crate) async fn close(self) -> bool {
         self.begin_close();
         self.shared.tasks.wait().await;
+        !self.shared.undelivered_at_close.load(Ordering::Relaxed)
     }
 
     // ---- sending and receiving strategies, polled by the socket types ------------------------

@@ -192,9 +192,11 @@ impl<K: Kind> Socket<K> {
     }
 
     /// Closes the socket and waits until every queued message is delivered or the linger time
-    /// has passed, and every task of the socket has ended.
-    pub async fn close(self) {
-        self.core.close().await;
+    /// has passed, and every task of the socket has ended. Returns whether every message queued
+    /// for sending was written to a connection: `false` when linger expired first, or a
+    /// connection failed, with messages still queued (they are dropped).
+    pub async fn close(self) -> bool {
+        self.core.close().await
     }
 
     /// Like [`close`](Self::close), but gives up waiting after `timeout` (tasks still end by

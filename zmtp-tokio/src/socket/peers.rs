@@ -353,6 +353,14 @@ impl PeerTable {
         self.closed
     }
 
+    /// Whether `id` is a pipe of an accepted connection with queued outbound messages: they
+    /// go when the connection goes (a connecting pipe keeps them for the next connection).
+    pub(crate) fn owns_queued_messages(&self, id: PeerId) -> bool {
+        self.peers
+            .iter()
+            .any(|p| p.id == id && !p.persistent && !p.outbound.is_empty())
+    }
+
     /// Whether the pipe exists and has no queued outbound messages.
     pub(crate) fn outbound_is_empty(&self, id: PeerId) -> bool {
         self.peers
