@@ -274,3 +274,24 @@ over_tcp_and_ipc!(
     req_clients_through_a_router_get_their_own_replies,
     a_dealer_round_robins_to_rep_workers_with_its_own_delimiter,
 );
+
+/// WIRE-NOTES 27: a DEALER with no peer (or none with room) waits rather than dropping; after
+/// `connect` it queues for the peer-to-be, and the message arrives once the peer binds.
+#[tokio::test]
+async fn a_dealer_without_peers_waits_and_a_connected_one_queues() {
+    let mut lonely = DealerSocket::new();
+    assert!(matches!(lonely.try_send("x"), Err(e) if matches!(e.error, Error::WouldBlock)));
+    let pending = tokio::time::timeout(Duration::from_millis(100), lonely.send("x")).await;
+    assert!(pending.is_err(), "send waits while there is no peer");
+
+    let ep = zmtp_tests::socket_harness::Transport::Tcp.free_endpoint();
+    let mut early = DealerSocket::new();
+    early.connect(ep.as_str()).unwrap();
+    within(LIMIT, "queued before the peer exists", early.send("queued"))
+        .await
+        .unwrap();
+    let mut router = RouterSocket::new();
+    router.bind(ep.as_str()).await.unwrap();
+    let m = within(LIMIT, "router recv", router.recv()).await.unwrap();
+    assert_eq!(texts(&m)[1], "queued");
+}
