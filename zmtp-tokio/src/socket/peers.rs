@@ -680,3 +680,153 @@ fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
         _ => *slot = Some(cx.waker().clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The XPUB bookkeeping against a model: whatever peers attach, leave, subscribe and
+    //! cancel, the notices handed to the application are exactly "a topic nobody held is now
+    //! held" (`1 topic`) and "a topic somebody held is held by nobody" (`0 topic`), where a
+    //! connecting pipe holds its subscriptions across reconnects; and publishing reaches
+    //! exactly the pipes whose subscriptions match.
+
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+    use zmtp_core::{Metadata, Version};
+
+    use super::*;
+
+    const PEERS: usize = 4;
+    const TOPICS: [&[u8]; 3] = [b"", b"a", b"ab"];
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Attach(usize),
+        Detach(usize),
+        Subscribe(usize, usize),
+        Cancel(usize, usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..PEERS).prop_map(Op::Attach),
+            (0..PEERS).prop_map(Op::Detach),
+            (0..PEERS, 0..TOPICS.len()).prop_map(|(p, t)| Op::Subscribe(p, t)),
+            (0..PEERS, 0..TOPICS.len()).prop_map(|(p, t)| Op::Cancel(p, t)),
+        ]
+    }
+
+    fn info() -> PeerInfo {
+        PeerInfo {
+            socket_type: SocketType::Sub,
+            identity: Bytes::new(),
+            metadata: Metadata::default(),
+            announced_version: Version::V3_1,
+            version: Version::V3_1,
+            user_id: Bytes::new(),
+            auth_properties: Metadata::default(),
+            peer_key: None,
+        }
+    }
+
+    fn endpoint() -> Endpoint {
+        Endpoint::Tcp {
+            host: "127.0.0.1".into(),
+            port: 1,
+        }
+    }
+
+    /// What the model says: per peer, connected or not and its topics.
+    #[derive(Debug, Default, Clone)]
+    struct ModelPeer {
+        connected: bool,
+        topics: BTreeSet<usize>,
+    }
+
+    fn held(model: &[ModelPeer], persistent: &[bool], except: usize, topic: usize) -> bool {
+        model.iter().enumerate().any(|(i, p)| {
+            i != except && (p.connected || persistent[i]) && p.topics.contains(&topic)
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn xpub_notices_and_fan_out_follow_the_model(
+            persistent in proptest::collection::vec(any::<bool>(), PEERS),
+            ops in proptest::collection::vec(op(), 0..60),
+        ) {
+            let limits = Limits { send_hwm: 0, recv_hwm: 0, recv_bytes: usize::MAX };
+            let policy = Policy {
+                socket_type: SocketType::XPub,
+                router_handover: false,
+                xpub_verbose: false,
+            };
+            let mut table = PeerTable::new(limits, policy);
+            // Connecting pipes exist from the start; accepted ones only while connected.
+            let mut ids: Vec<Option<PeerId>> = persistent
+                .iter()
+                .map(|&p| p.then(|| table.insert_persistent(endpoint())))
+                .collect();
+            let mut model = vec![ModelPeer::default(); PEERS];
+            let mut expected: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+            let mut note = |subscribe: bool, topic: usize| {
+                let notice = subscription_message(subscribe, TOPICS[topic]);
+                *expected.entry(notice.first().unwrap().to_vec()).or_default() += 1;
+            };
+            for op in ops {
+                match op {
+                    Op::Attach(p) if !model[p].connected => {
+                        let attached = table.attach(ids[p], &endpoint(), info(), None).unwrap();
+                        ids[p] = Some(attached.id);
+                        model[p].connected = true;
+                    }
+                    Op::Detach(p) if model[p].connected => {
+                        table.detach(ids[p].unwrap());
+                        model[p].connected = false;
+                        if !persistent[p] {
+                            for &t in &model[p].topics.clone() {
+                                if !held(&model, &persistent, p, t) {
+                                    note(false, t);
+                                }
+                            }
+                            model[p].topics.clear();
+                        }
+                    }
+                    Op::Subscribe(p, t) if model[p].connected => {
+                        let id = ids[p].unwrap();
+                        let notice = table.peer_subscription(id, true, Bytes::from_static(TOPICS[t])).unwrap();
+                        if let Some(notice) = notice {
+                            table.deliver(id, notice);
+                        }
+                        if !model[p].topics.contains(&t) && !held(&model, &persistent, p, t) {
+                            note(true, t);
+                        }
+                        model[p].topics.insert(t);
+                    }
+                    Op::Cancel(p, t) if model[p].connected => {
+                        let id = ids[p].unwrap();
+                        let notice = table.peer_subscription(id, false, Bytes::from_static(TOPICS[t])).unwrap();
+                        if let Some(notice) = notice {
+                            table.deliver(id, notice);
+                        }
+                        if model[p].topics.remove(&t) && !held(&model, &persistent, p, t) {
+                            note(false, t);
+                        }
+                    }
+                    _ => {}
+                }
+                // Publishing reaches exactly the pipes whose subscriptions match.
+                let reached = table.send_fan_out(&Message::from(&b"abc"[..]), true);
+                let matching = (0..PEERS)
+                    .filter(|&i| (model[i].connected || persistent[i]) && !model[i].topics.is_empty())
+                    .count();
+                prop_assert_eq!(reached, matching);
+            }
+            let mut seen: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+            while let Some(received) = table.recv_fair(None) {
+                *seen.entry(received.message.first().unwrap().to_vec()).or_default() += 1;
+            }
+            prop_assert_eq!(seen, expected);
+        }
+    }
+}
