@@ -717,9 +717,13 @@ mod tests {
     }
 
     fn info() -> PeerInfo {
+        info_with_identity(Bytes::new())
+    }
+
+    fn info_with_identity(identity: Bytes) -> PeerInfo {
         PeerInfo {
             socket_type: SocketType::Sub,
-            identity: Bytes::new(),
+            identity,
             metadata: Metadata::default(),
             announced_version: Version::V3_1,
             version: Version::V3_1,
@@ -827,6 +831,109 @@ mod tests {
                 *seen.entry(received.message.first().unwrap().to_vec()).or_default() += 1;
             }
             prop_assert_eq!(seen, expected);
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum RouterOp {
+        /// Peer `p` connects announcing identity `i` (0: none).
+        Attach(usize, usize),
+        Detach(usize),
+        /// A message routed to identity `i`.
+        Send(usize),
+    }
+
+    const IDENTITIES: [&[u8]; 3] = [b"", b"x", b"y"];
+
+    fn router_op() -> impl Strategy<Value = RouterOp> {
+        prop_oneof![
+            (0..PEERS, 0..IDENTITIES.len()).prop_map(|(p, i)| RouterOp::Attach(p, i)),
+            (0..PEERS).prop_map(RouterOp::Detach),
+            (1..IDENTITIES.len()).prop_map(RouterOp::Send),
+        ]
+    }
+
+    proptest! {
+        /// ROUTER admission and routing against a model: an announced identity routes to the
+        /// one connected peer that has it; a second peer announcing it is refused, or with
+        /// handover takes it (the older connection loses its pipe); generated identities are
+        /// five bytes starting with zero and never collide.
+        #[test]
+        fn router_identities_follow_the_model(
+            handover in any::<bool>(),
+            ops in proptest::collection::vec(router_op(), 0..60),
+        ) {
+            let limits = Limits { send_hwm: 0, recv_hwm: 0, recv_bytes: usize::MAX };
+            let policy = Policy {
+                socket_type: SocketType::Router,
+                router_handover: handover,
+                xpub_verbose: false,
+            };
+            let mut table = PeerTable::new(limits, policy);
+            let waker = futures::task::noop_waker();
+            let cx = Context::from_waker(&waker);
+            let mut ids: Vec<Option<PeerId>> = vec![None; PEERS];
+            // The model: which identity each connected peer routes by.
+            let mut holder: BTreeMap<usize, usize> = BTreeMap::new();
+            let mut generated = BTreeSet::new();
+            for op in ops {
+                match op {
+                    RouterOp::Attach(p, i) if ids[p].is_none() => {
+                        let announced = Bytes::from_static(IDENTITIES[i]);
+                        let result = table.attach(None, &endpoint(), info_with_identity(announced), None);
+                        let taken_by = holder.get(&i).copied().filter(|_| i != 0);
+                        match (result, taken_by) {
+                            (Err(refusal), Some(_)) if !handover => {
+                                prop_assert_eq!(refusal, Refusal::DuplicateIdentity);
+                            }
+                            (Ok(attached), taken_by) => {
+                                prop_assert!(taken_by.is_none() || handover, "a taken identity was admitted");
+                                let routing_id = attached.routing_id.clone().unwrap();
+                                if i == 0 {
+                                    prop_assert_eq!(routing_id.len(), 5);
+                                    prop_assert_eq!(routing_id[0], 0);
+                                    prop_assert!(generated.insert(routing_id), "a generated id repeats");
+                                } else {
+                                    prop_assert_eq!(&routing_id[..], IDENTITIES[i]);
+                                }
+                                if let Some(old) = taken_by {
+                                    // Handover: the older connection finds its pipe gone and closes.
+                                    let old_id = ids[old].take().unwrap();
+                                    let still = table.take_outbound(old_id, 1, 1, &mut Vec::new(), &mut Vec::new(), &cx);
+                                    prop_assert!(!still, "the evicted connection must close");
+                                    table.detach(old_id);
+                                }
+                                ids[p] = Some(attached.id);
+                                if i != 0 {
+                                    holder.insert(i, p);
+                                }
+                            }
+                            (result, taken_by) => {
+                                prop_assert!(false, "attach gave {:?} with the identity held by {:?}", result.map(|a| a.id), taken_by);
+                            }
+                        }
+                    }
+                    RouterOp::Detach(p) => {
+                        if let Some(id) = ids[p].take() {
+                            table.detach(id);
+                            holder.retain(|_, h| *h != p);
+                        }
+                    }
+                    RouterOp::Send(i) => {
+                        let routed = table.send_routed(IDENTITIES[i], Message::from("m"), None);
+                        match holder.get(&i) {
+                            Some(&p) => {
+                                prop_assert!(matches!(routed, Routed::Queued));
+                                let mut out = Vec::new();
+                                table.take_outbound(ids[p].unwrap(), 10, usize::MAX, &mut out, &mut Vec::new(), &cx);
+                                prop_assert_eq!(out.len(), 1, "the message went to the holder");
+                            }
+                            None => prop_assert!(matches!(routed, Routed::Unroutable)),
+                        }
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 }
