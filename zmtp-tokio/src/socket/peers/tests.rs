@@ -1,0 +1,258 @@
+//! The peer table against models, for any sequence of operations.
+//!
+//! XPUB: whatever peers attach, leave, subscribe and cancel, the notices handed to the
+//! application are exactly "a topic nobody held is now held" (`1 topic`) and "a topic somebody
+//! held is held by nobody" (`0 topic`), where a connecting pipe holds its subscriptions across
+//! reconnects; and publishing reaches exactly the pipes whose subscriptions match.
+//!
+//! ROUTER: see [`router_identities_follow_the_model`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use zmtp_core::{Metadata, Version};
+
+use super::*;
+use crate::socket::subscriptions::subscription_message;
+
+const PEERS: usize = 4;
+const TOPICS: [&[u8]; 3] = [b"", b"a", b"ab"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    Attach(usize),
+    Detach(usize),
+    Subscribe(usize, usize),
+    Cancel(usize, usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0..PEERS).prop_map(Op::Attach),
+        (0..PEERS).prop_map(Op::Detach),
+        (0..PEERS, 0..TOPICS.len()).prop_map(|(p, t)| Op::Subscribe(p, t)),
+        (0..PEERS, 0..TOPICS.len()).prop_map(|(p, t)| Op::Cancel(p, t)),
+    ]
+}
+
+fn info() -> PeerInfo {
+    info_with_identity(Bytes::new())
+}
+
+fn info_with_identity(identity: Bytes) -> PeerInfo {
+    PeerInfo {
+        socket_type: SocketType::Sub,
+        identity,
+        metadata: Metadata::default(),
+        announced_version: Version::V3_1,
+        version: Version::V3_1,
+        user_id: Bytes::new(),
+        auth_properties: Metadata::default(),
+        peer_key: None,
+    }
+}
+
+fn endpoint() -> Endpoint {
+    Endpoint::Tcp {
+        host: "127.0.0.1".into(),
+        port: 1,
+    }
+}
+
+/// What the model says: per peer, connected or not and its topics.
+#[derive(Debug, Default, Clone)]
+struct ModelPeer {
+    connected: bool,
+    topics: BTreeSet<usize>,
+}
+
+fn held(model: &[ModelPeer], persistent: &[bool], except: usize, topic: usize) -> bool {
+    model
+        .iter()
+        .enumerate()
+        .any(|(i, p)| i != except && (p.connected || persistent[i]) && p.topics.contains(&topic))
+}
+
+proptest! {
+    #[test]
+    fn xpub_notices_and_fan_out_follow_the_model(
+        persistent in proptest::collection::vec(any::<bool>(), PEERS),
+        ops in proptest::collection::vec(op(), 0..60),
+    ) {
+        let limits = Limits { send_hwm: 0, recv_hwm: 0, recv_bytes: usize::MAX };
+        let policy = Policy {
+            socket_type: SocketType::XPub,
+            router_handover: false,
+            xpub_verbose: false,
+        };
+        let mut table = PeerTable::new(limits, policy);
+        // Connecting pipes exist from the start; accepted ones only while connected.
+        let mut ids: Vec<Option<PeerId>> = persistent
+            .iter()
+            .map(|&p| p.then(|| table.insert_persistent(endpoint())))
+            .collect();
+        let mut model = vec![ModelPeer::default(); PEERS];
+        let mut expected: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+        let mut note = |subscribe: bool, topic: usize| {
+            let notice = subscription_message(subscribe, TOPICS[topic]);
+            *expected.entry(notice.first().unwrap().to_vec()).or_default() += 1;
+        };
+        for op in ops {
+            match op {
+                Op::Attach(p) if !model[p].connected => {
+                    let attached = table.attach(ids[p], &endpoint(), info(), None).unwrap();
+                    ids[p] = Some(attached.id);
+                    model[p].connected = true;
+                }
+                Op::Detach(p) if model[p].connected => {
+                    table.detach(ids[p].unwrap());
+                    model[p].connected = false;
+                    if !persistent[p] {
+                        for &t in &model[p].topics.clone() {
+                            if !held(&model, &persistent, p, t) {
+                                note(false, t);
+                            }
+                        }
+                        model[p].topics.clear();
+                    }
+                }
+                Op::Subscribe(p, t) if model[p].connected => {
+                    let id = ids[p].unwrap();
+                    let notice = table.peer_subscription(id, true, Bytes::from_static(TOPICS[t])).unwrap();
+                    if let Some(notice) = notice {
+                        table.deliver(id, notice);
+                    }
+                    if !model[p].topics.contains(&t) && !held(&model, &persistent, p, t) {
+                        note(true, t);
+                    }
+                    model[p].topics.insert(t);
+                }
+                Op::Cancel(p, t) if model[p].connected => {
+                    let id = ids[p].unwrap();
+                    let notice = table.peer_subscription(id, false, Bytes::from_static(TOPICS[t])).unwrap();
+                    if let Some(notice) = notice {
+                        table.deliver(id, notice);
+                    }
+                    if model[p].topics.remove(&t) && !held(&model, &persistent, p, t) {
+                        note(false, t);
+                    }
+                }
+                _ => {}
+            }
+            // Publishing reaches exactly the pipes whose subscriptions match.
+            let reached = table.send_fan_out(&Message::from(&b"abc"[..]), true);
+            let matching = (0..PEERS)
+                .filter(|&i| (model[i].connected || persistent[i]) && !model[i].topics.is_empty())
+                .count();
+            prop_assert_eq!(reached, matching);
+        }
+        let mut seen: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+        while let Some(received) = table.recv_fair(None) {
+            *seen.entry(received.message.first().unwrap().to_vec()).or_default() += 1;
+        }
+        prop_assert_eq!(seen, expected);
+    }
+}
+
+#[derive(Debug, Clone)]
+enum RouterOp {
+    /// Peer `p` connects announcing identity `i` (0: none).
+    Attach(usize, usize),
+    Detach(usize),
+    /// A message routed to identity `i`.
+    Send(usize),
+}
+
+const IDENTITIES: [&[u8]; 3] = [b"", b"x", b"y"];
+
+fn router_op() -> impl Strategy<Value = RouterOp> {
+    prop_oneof![
+        (0..PEERS, 0..IDENTITIES.len()).prop_map(|(p, i)| RouterOp::Attach(p, i)),
+        (0..PEERS).prop_map(RouterOp::Detach),
+        (1..IDENTITIES.len()).prop_map(RouterOp::Send),
+    ]
+}
+
+proptest! {
+    /// ROUTER admission and routing against a model: an announced identity routes to the
+    /// one connected peer that has it; a second peer announcing it is refused, or with
+    /// handover takes it (the older connection loses its pipe); generated identities are
+    /// five bytes starting with zero and never collide.
+    #[test]
+    fn router_identities_follow_the_model(
+        handover in any::<bool>(),
+        ops in proptest::collection::vec(router_op(), 0..60),
+    ) {
+        let limits = Limits { send_hwm: 0, recv_hwm: 0, recv_bytes: usize::MAX };
+        let policy = Policy {
+            socket_type: SocketType::Router,
+            router_handover: handover,
+            xpub_verbose: false,
+        };
+        let mut table = PeerTable::new(limits, policy);
+        let waker = futures::task::noop_waker();
+        let cx = Context::from_waker(&waker);
+        let mut ids: Vec<Option<PeerId>> = vec![None; PEERS];
+        // The model: which identity each connected peer routes by.
+        let mut holder: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut generated = BTreeSet::new();
+        for op in ops {
+            match op {
+                RouterOp::Attach(p, i) if ids[p].is_none() => {
+                    let announced = Bytes::from_static(IDENTITIES[i]);
+                    let result = table.attach(None, &endpoint(), info_with_identity(announced), None);
+                    let taken_by = holder.get(&i).copied().filter(|_| i != 0);
+                    match (result, taken_by) {
+                        (Err(refusal), Some(_)) if !handover => {
+                            prop_assert_eq!(refusal, Refusal::DuplicateIdentity);
+                        }
+                        (Ok(attached), taken_by) => {
+                            prop_assert!(taken_by.is_none() || handover, "a taken identity was admitted");
+                            let routing_id = attached.routing_id.clone().unwrap();
+                            if i == 0 {
+                                prop_assert_eq!(routing_id.len(), 5);
+                                prop_assert_eq!(routing_id[0], 0);
+                                prop_assert!(generated.insert(routing_id), "a generated id repeats");
+                            } else {
+                                prop_assert_eq!(&routing_id[..], IDENTITIES[i]);
+                            }
+                            if let Some(old) = taken_by {
+                                // Handover: the older connection finds its pipe gone and closes.
+                                let old_id = ids[old].take().unwrap();
+                                let still = table.take_outbound(old_id, 1, 1, &mut Vec::new(), &mut Vec::new(), &cx);
+                                prop_assert!(!still, "the evicted connection must close");
+                                table.detach(old_id);
+                            }
+                            ids[p] = Some(attached.id);
+                            if i != 0 {
+                                holder.insert(i, p);
+                            }
+                        }
+                        (result, taken_by) => {
+                            prop_assert!(false, "attach gave {:?} with the identity held by {:?}", result.map(|a| a.id), taken_by);
+                        }
+                    }
+                }
+                RouterOp::Detach(p) => {
+                    if let Some(id) = ids[p].take() {
+                        table.detach(id);
+                        holder.retain(|_, h| *h != p);
+                    }
+                }
+                RouterOp::Send(i) => {
+                    let routed = table.send_routed(IDENTITIES[i], Message::from("m"), None);
+                    match holder.get(&i) {
+                        Some(&p) => {
+                            prop_assert!(matches!(routed, Routed::Queued));
+                            let mut out = Vec::new();
+                            table.take_outbound(ids[p].unwrap(), 10, usize::MAX, &mut out, &mut Vec::new(), &cx);
+                            prop_assert_eq!(out.len(), 1, "the message went to the holder");
+                        }
+                        None => prop_assert!(matches!(routed, Routed::Unroutable)),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
