@@ -237,6 +237,100 @@ round_trips!(
     our_req_with_identity_to_libzmq_router: ours(Req, "our-req") => libzmq(Router, ""),
     our_dealer_to_libzmq_rep: ours(Dealer, "") => libzmq(Rep, ""),
     libzmq_dealer_to_our_rep: libzmq(Dealer, "") => ours(Rep, ""),
+    our_dealer_to_libzmq_dealer: ours(Dealer, "") => libzmq(Dealer, ""),
+    libzmq_dealer_to_our_dealer: libzmq(Dealer, "") => ours(Dealer, ""),
+);
+
+/// ROUTER to ROUTER (both announce identities; the client must know the server's): the
+/// client addresses the server by its identity, retrying while the connection is not up yet
+/// (both sides in mandatory mode, so that an early message fails instead of vanishing); each
+/// side receives the other's identity in front.
+async fn router_to_router(ours_is_client: bool, binder: Binder, transport: Transport) {
+    let (client_id, server_id) = (&b"client"[..], &b"server"[..]);
+    let (our_id, their_id) = if ours_is_client {
+        (client_id, server_id)
+    } else {
+        (server_id, client_id)
+    };
+    let mut ours = RouterSocket::with_options(
+        Options::default()
+            .identity(our_id.to_vec())
+            .router_mandatory(true),
+    )
+    .unwrap();
+    let theirs = socket(&context(), zmq::ROUTER);
+    theirs.set_identity(their_id).unwrap();
+    theirs.set_router_mandatory(true).unwrap();
+    let _link = link(&ours, &theirs, binder, transport).await;
+
+    let request = body("request", 0);
+    let reply = body("reply", 0);
+    if ours_is_client {
+        let mut addressed = vec![server_id.to_vec()];
+        addressed.extend(request.clone());
+        within(LIMIT, "our ROUTER reaches the server", async {
+            loop {
+                match ours.send(message_of(&addressed)).await {
+                    Ok(()) => break,
+                    Err(Error::HostUnreachable(_)) => {
+                        tokio::time::sleep(Duration::from_millis(5)).await
+                    }
+                    Err(e) => panic!("send: {e}"),
+                }
+            }
+        })
+        .await;
+        let got = recv_async(&theirs, "libzmq ROUTER receives").await;
+        assert_eq!(got, [vec![client_id.to_vec()], request].concat());
+        send_async(
+            &theirs,
+            &refs(&[vec![client_id.to_vec()], reply.clone()].concat()),
+            "reply",
+        )
+        .await;
+    } else {
+        let mut addressed = vec![server_id.to_vec()];
+        addressed.extend(request.clone());
+        within(LIMIT, "libzmq ROUTER reaches the server", async {
+            while theirs
+                .send_multipart(addressed.iter(), zmq::DONTWAIT)
+                .is_err()
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        let got = frames_of(
+            &within(LIMIT, "our ROUTER receives", ours.recv())
+                .await
+                .unwrap(),
+        );
+        assert_eq!(got, [vec![client_id.to_vec()], request].concat());
+        let mut answer = vec![client_id.to_vec()];
+        answer.extend(reply.clone());
+        within(LIMIT, "our ROUTER replies", ours.send(message_of(&answer)))
+            .await
+            .unwrap();
+    }
+    let got = if ours_is_client {
+        frames_of(
+            &within(LIMIT, "our ROUTER gets the reply", ours.recv())
+                .await
+                .unwrap(),
+        )
+    } else {
+        recv_async(&theirs, "libzmq ROUTER gets the reply").await
+    };
+    assert_eq!(
+        got,
+        [vec![server_id.to_vec()], reply].concat(),
+        "the client gets the server's identity in front"
+    );
+}
+
+every_link!(
+    our_router_to_libzmq_router => |b, t| router_to_router(true, b, t),
+    libzmq_router_to_our_router => |b, t| router_to_router(false, b, t),
 );
 
 /// A libzmq DEALER announcing `identity` ("" for none), linked to our ROUTER. It does not

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use support::*;
-use zmtp_tokio::{Options, Proxy, ProxyControl, SubSocket, XPubSocket, XSubSocket};
+use zmtp_tokio::{Options, Proxy, ProxyControl, PubSocket, SubSocket, XPubSocket, XSubSocket};
 
 /// Pause between publishing rounds while a subscription propagates.
 const ROUND: Duration = Duration::from_millis(10);
@@ -350,6 +350,34 @@ async fn our_xsub_subscribes_at_libzmq_pub(binder: Binder, transport: Transport)
 }
 
 every_link!(our_xsub_gets_its_topic_from_libzmq_pub => our_xsub_subscribes_at_libzmq_pub);
+
+/// A libzmq XSUB subscribes at our PUB by sending `\x01topic`: our PUB then sends that topic
+/// only, multipart intact.
+async fn libzmq_xsub_subscribes_at_our_pub(binder: Binder, transport: Transport) {
+    let ctx = context();
+    let xsub = socket(&ctx, zmq::XSUB);
+    let mut publisher = PubSocket::new();
+    let _link = link(&publisher, &xsub, binder, transport).await;
+    send_async(&xsub, &[b"\x01news"], "libzmq XSUB subscribes").await;
+    let news = owned(&[b"news-1", b"", b"x"]);
+    within(LIMIT, "the subscription reaches our PUB", async {
+        loop {
+            publisher.publish(message_of(&owned(&[b"sports"]))).unwrap();
+            if publisher.publish(message_of(&news)).unwrap() == 1 {
+                break;
+            }
+            // A bound libzmq socket attaches an accepted connection, and replays its
+            // subscriptions on it, only when the application calls into it.
+            let _ = xsub.get_events();
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    let got = recv_async(&xsub, "libzmq XSUB receives").await;
+    assert_eq!(got, news, "only the subscribed topic arrives");
+}
+
+every_link!(libzmq_xsub_gets_its_topic_from_our_pub => libzmq_xsub_subscribes_at_our_pub);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_xsub_xpub_proxy_forwards_two_libzmq_publishers_to_two_libzmq_subscribers() {
