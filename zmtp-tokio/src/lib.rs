@@ -72,8 +72,47 @@
 //! # Ok(()) }
 //! ```
 //!
-//! `Socket<Pull>` and `Socket<Sub>` are `futures::Stream`s of messages; `Socket<Push>` and
-//! `Socket<Pub>` are `futures::Sink`s.
+//! ## DEALER and ROUTER
+//!
+//! A ROUTER sees who sent each message (the first frame) and replies by naming them:
+//!
+//! ```
+//! use zmtp_tokio::{DealerSocket, Message, Options, RouterSocket};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> zmtp_tokio::Result<()> {
+//! let mut router = RouterSocket::new();
+//! let endpoint = router.bind("tcp://127.0.0.1:0").await?;
+//! let mut worker = DealerSocket::with_options(Options::default().identity("worker-1"))?;
+//! worker.connect(&endpoint)?;
+//! worker.send("ready").await?;
+//!
+//! let hello = router.recv().await?; // [identity, "ready"]
+//! assert_eq!(hello.frames()[0], "worker-1");
+//! let job: Message = [hello.frames()[0].clone(), "job 7".into()].into_iter().collect();
+//! router.send(job).await?; // routed by the first frame, which is taken off
+//! assert_eq!(worker.recv().await?.frames()[0], "job 7");
+//! # Ok(()) }
+//! ```
+//!
+//! ## XPUB and XSUB
+//!
+//! An XPUB publishes like a PUB and receives its subscribers' subscriptions (`1 topic`, and
+//! `0 topic` when nobody holds a topic any more); an XSUB subscribes by sending them. Together
+//! with [`Proxy`] they make a forwarder.
+//!
+//! ```
+//! use zmtp_tokio::{SubSocket, XPubSocket};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> zmtp_tokio::Result<()> {
+//! let mut xpub = XPubSocket::new();
+//! let endpoint = xpub.bind("tcp://127.0.0.1:0").await?;
+//! let sub = SubSocket::new();
+//! sub.connect(&endpoint)?;
+//! sub.subscribe("prices.")?;
+//! assert_eq!(xpub.recv().await?.frames()[0], &b"\x01prices."[..]);
+//! # Ok(()) }
+//! ```
+//!
+//! The sockets of kinds PULL, SUB, XSUB, XPUB, DEALER, ROUTER and PAIR are
+//! `futures::Stream`s of messages; PUSH, PUB, XPUB, DEALER and PAIR are `futures::Sink`s.
 //!
 //! # Semantics
 //!
