@@ -81,20 +81,27 @@ macro_rules! round_robin_sending {
                 self.try_send(message).map_err(|e| e.error)
             }
 
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<$crate::Result<()>> {
-                // Queued messages are written by the connection tasks: nothing to wait for.
-                std::task::Poll::Ready(Ok(()))
-            }
+            $crate::socket::strategies::nothing_to_flush!();
+        }
+    };
+}
 
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<$crate::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
+/// A `Sink`'s `poll_flush` and `poll_close` for sockets that queue whole messages: the
+/// connection tasks write them, so there is nothing to wait for.
+macro_rules! nothing_to_flush {
+    () => {
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<$crate::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(
+            self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<$crate::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
         }
     };
 }
@@ -145,19 +152,7 @@ macro_rules! fan_out_publishing {
                 self.publish(message).map(|_| ())
             }
 
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<$crate::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<$crate::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
+            $crate::socket::strategies::nothing_to_flush!();
         }
     };
 }
@@ -186,5 +181,6 @@ macro_rules! round_robin_and_fair_queue_in_a_proxy {
 
 pub(crate) use fair_queue_receiving;
 pub(crate) use fan_out_publishing;
+pub(crate) use nothing_to_flush;
 pub(crate) use round_robin_and_fair_queue_in_a_proxy;
 pub(crate) use round_robin_sending;
