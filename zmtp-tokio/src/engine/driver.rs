@@ -30,8 +30,10 @@ use crate::transport::{ReadHalf, Stream, WriteHalf};
 
 /// Encoded bytes allowed to wait for the socket before we stop taking messages from the queue.
 const OUTBOX_HIGH_WATER: usize = 256 * 1024;
-/// Messages moved from the peer's queue into the connection per lock.
-const BATCH: usize = 256;
+/// Messages moved from the peer's queue into the connection per lock: more than a default
+/// high-water mark, so that a full queue of small messages goes out in one write (the byte
+/// bound, `OUTBOX_HIGH_WATER`, stops large ones first).
+const BATCH: usize = 4096;
 /// Chunks handed to one vectored write.
 const IOV_MAX: usize = 64;
 /// Read buffer growth step; also the minimum free space before a read.

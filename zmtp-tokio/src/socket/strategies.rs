@@ -48,7 +48,7 @@ macro_rules! round_robin_sending {
                 &mut self,
                 message: impl Into<zmtp_core::Message>,
             ) -> $crate::Result<()> {
-                tokio::task::consume_budget().await;
+                self.core.pace_send().await;
                 let mut slot = Some(message.into());
                 std::future::poll_fn(|cx| self.core.poll_send_round_robin(cx, &mut slot)).await?;
                 Ok(())

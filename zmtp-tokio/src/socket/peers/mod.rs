@@ -5,8 +5,10 @@
 //! per identity.
 //!
 //! The application side and every connection driver share the table behind one mutex. Drivers
-//! move messages in batches, so the lock is taken once per batch on their side; wake-ups go to
-//! the other side only when it registered as waiting.
+//! move messages in batches, so the lock is taken once per batch on their side; the receiving
+//! application takes a run of messages at a time (all of one peer's while it alone has some),
+//! which still count against that peer's high-water mark until read. Wake-ups go to the other
+//! side only when it registered as waiting.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -52,7 +54,12 @@ pub(crate) struct Peer {
     persistent: bool,
     outbound: VecDeque<Message>,
     inbound: VecDeque<Message>,
+    /// What `inbound` and the messages lent to the application cost (see [`queued_cost`]).
     inbound_bytes: usize,
+    /// Messages handed to the application's receive batch and not yet known to be read: they
+    /// still count against the high-water mark, as libzmq counts a pipe's messages until the
+    /// application reads them.
+    lent: usize,
     driver_waker: Option<Waker>,
     /// What this peer subscribed to (publishers).
     pub(crate) subscriptions: Subscriptions,
@@ -80,6 +87,14 @@ pub(crate) struct Limits {
     pub(crate) send_hwm: usize,
     pub(crate) recv_hwm: usize,
     pub(crate) recv_bytes: usize,
+}
+
+impl Limits {
+    /// Whether `peer`'s receive queue, counting what the application holds unread, is full.
+    fn recv_full(&self, peer: &Peer) -> bool {
+        (self.recv_hwm != 0 && peer.inbound.len() + peer.lent >= self.recv_hwm)
+            || peer.inbound_bytes >= self.recv_bytes
+    }
 }
 
 /// The socket-type rules the table applies.
@@ -114,11 +129,10 @@ pub(crate) enum Routed {
     Full(Message),
 }
 
-/// A received message and who sent it.
-#[derive(Debug)]
-pub(crate) struct Received {
+/// Who sent a run of received messages.
+#[derive(Debug, Clone)]
+pub(crate) struct Sender {
     pub(crate) peer: PeerId,
-    pub(crate) message: Message,
     pub(crate) auth: Option<Arc<PeerAuth>>,
 }
 
@@ -130,6 +144,8 @@ pub(crate) struct PeerTable {
     fair_queue: usize,
     recv_waker: Option<Waker>,
     send_waker: Option<Waker>,
+    /// The pipe whose messages the application's receive batch holds, and what they cost.
+    loan: Option<(PeerId, usize)>,
     limits: Limits,
     policy: Policy,
     routing: RoutingIds,
@@ -147,6 +163,7 @@ impl PeerTable {
             fair_queue: 0,
             recv_waker: None,
             send_waker: None,
+            loan: None,
             limits,
             policy,
             routing: RoutingIds::new(),
@@ -164,8 +181,7 @@ impl PeerTable {
     }
 
     fn recv_full(&self, peer: &Peer) -> bool {
-        (self.limits.recv_hwm != 0 && peer.inbound.len() >= self.limits.recv_hwm)
-            || peer.inbound_bytes >= self.limits.recv_bytes
+        self.limits.recv_full(peer)
     }
 
     // ---- lifecycle -------------------------------------------------------------------------
@@ -184,6 +200,7 @@ impl PeerTable {
             outbound: VecDeque::new(),
             inbound: VecDeque::new(),
             inbound_bytes: 0,
+            lent: 0,
             driver_waker: None,
             subscriptions: Subscriptions::default(),
             commands: VecDeque::new(),
@@ -329,7 +346,7 @@ impl PeerTable {
     fn remove_if_drained(&mut self, id: PeerId) {
         if let Some(i) = self.peers.iter().position(|p| p.id == id) {
             let p = &self.peers[i];
-            if !p.persistent && p.info.is_none() && p.inbound.is_empty() {
+            if !p.persistent && p.info.is_none() && p.inbound.is_empty() && p.lent == 0 {
                 self.peers.remove(i);
             }
         }
@@ -338,9 +355,11 @@ impl PeerTable {
     /// The socket is closing: no new messages in; drivers flush what is queued.
     pub(crate) fn close(&mut self) {
         self.closed = true;
+        self.loan = None;
         for p in &mut self.peers {
             p.inbound.clear();
             p.inbound_bytes = 0;
+            p.lent = 0;
             p.wake_driver();
         }
         for w in [self.recv_waker.take(), self.send_waker.take()]
@@ -525,44 +544,77 @@ impl PeerTable {
         Routed::Queued
     }
 
-    /// Fair queuing: the next message from the next peer (in turn) that has one. With none,
-    /// registers `cx` (if given) to be woken on delivery.
-    pub(crate) fn recv_fair(&mut self, cx: Option<&Context<'_>>) -> Option<Received> {
+    /// Fair queuing a run at a time: moves messages of the next peer (in turn) that has some
+    /// into `out` (which must be empty: the application read the previous run) and returns who
+    /// sent them. While other peers have messages too, one
+    /// message is taken, so that the order is exactly per-message fair queuing; a peer alone
+    /// with messages hands over up to `max` of them at once (its whole queue, without copying,
+    /// when it holds no more). With none, registers `cx` (if given) to be woken on delivery.
+    ///
+    /// Taken messages still count against the pipe's limits until the application has read
+    /// them all and calls [`return_loan`](Self::return_loan) (or this again).
+    pub(crate) fn recv_fair_run(
+        &mut self,
+        out: &mut VecDeque<Message>,
+        max: usize,
+        cx: Option<&Context<'_>>,
+    ) -> Option<Sender> {
+        debug_assert!(out.is_empty(), "the previous run was not read");
+        self.return_loan();
         let n = self.peers.len();
-        let mut i = if self.fair_queue < n {
+        let start = if self.fair_queue < n {
             self.fair_queue
         } else {
             0
         };
-        for _ in 0..n {
-            let limits = self.limits;
-            let peer = &mut self.peers[i];
-            let next = if i + 1 == n { 0 } else { i + 1 };
-            let Some(message) = peer.inbound.pop_front() else {
-                i = next;
-                continue;
-            };
-            let was_full = (limits.recv_hwm != 0 && peer.inbound.len() + 1 >= limits.recv_hwm)
-                || peer.inbound_bytes >= limits.recv_bytes;
-            peer.inbound_bytes -= queued_cost(&message);
-            if was_full {
-                peer.wake_driver();
+        let Some(i) = (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| !self.peers[i].inbound.is_empty())
+        else {
+            if let Some(cx) = cx {
+                register(&mut self.recv_waker, cx);
             }
-            let received = Received {
-                peer: peer.id,
-                message,
-                auth: peer.auth.clone(),
-            };
-            if !peer.persistent && peer.info.is_none() && peer.inbound.is_empty() {
-                self.peers.remove(i);
-            }
-            self.fair_queue = next;
-            return Some(received);
+            return None;
+        };
+        let alone = !self
+            .peers
+            .iter()
+            .enumerate()
+            .any(|(j, p)| j != i && !p.inbound.is_empty());
+        let peer = &mut self.peers[i];
+        let take = if alone { max.max(1) } else { 1 };
+        let cost = if peer.inbound.len() <= take {
+            std::mem::swap(out, &mut peer.inbound);
+            peer.inbound_bytes
+        } else {
+            out.extend(peer.inbound.drain(..take));
+            out.iter().map(queued_cost).sum()
+        };
+        peer.lent = out.len();
+        let sender = Sender {
+            peer: peer.id,
+            auth: peer.auth.clone(),
+        };
+        self.loan = Some((sender.peer, cost));
+        self.fair_queue = if i + 1 < n { i + 1 } else { 0 };
+        Some(sender)
+    }
+
+    /// The application read the run it was lent: the pipe's room comes back, and a pipe that
+    /// is gone and drained leaves the table.
+    pub(crate) fn return_loan(&mut self) {
+        let Some((id, cost)) = self.loan.take() else {
+            return;
+        };
+        let limits = self.limits;
+        let Some(peer) = self.find(id) else { return };
+        let was_full = limits.recv_full(peer);
+        peer.lent = 0;
+        peer.inbound_bytes -= cost;
+        if was_full {
+            peer.wake_driver();
         }
-        if let Some(cx) = cx {
-            register(&mut self.recv_waker, cx);
-        }
-        None
+        self.remove_if_drained(id);
     }
 
     /// Connected peers (for tests and introspection).

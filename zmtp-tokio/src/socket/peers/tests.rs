@@ -5,7 +5,8 @@
 //! held is held by nobody" (`0 topic`), where a connecting pipe holds its subscriptions across
 //! reconnects; and publishing reaches exactly the pipes whose subscriptions match.
 //!
-//! ROUTER: see [`router_identities_follow_the_model`].
+//! ROUTER: see [`router_identities_follow_the_model`]. Receiving in runs: see
+//! [`receive_runs_follow_the_model`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -147,8 +148,11 @@ proptest! {
             prop_assert_eq!(reached, matching);
         }
         let mut seen: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
-        while let Some(received) = table.recv_fair(None) {
-            *seen.entry(received.message.first().unwrap().to_vec()).or_default() += 1;
+        let mut run = VecDeque::new();
+        while table.recv_fair_run(&mut run, 64, None).is_some() {
+            for message in run.drain(..) {
+                *seen.entry(message.first().unwrap().to_vec()).or_default() += 1;
+            }
         }
         prop_assert_eq!(seen, expected);
     }
@@ -249,6 +253,112 @@ proptest! {
                             prop_assert_eq!(out.len(), 1, "the message went to the holder");
                         }
                         None => prop_assert!(matches!(routed, Routed::Unroutable)),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum RecvOp {
+    /// Peer `p`'s connection delivers its next message, if the table says there is room.
+    Deliver(usize),
+    /// Peer `p` disconnects (its unread messages stay readable).
+    Detach(usize),
+    /// The application reads one message (refilling its run from the table when empty).
+    Read,
+}
+
+fn recv_op() -> impl Strategy<Value = RecvOp> {
+    prop_oneof![
+        4 => (0..PEERS).prop_map(RecvOp::Deliver),
+        1 => (0..PEERS).prop_map(RecvOp::Detach),
+        4 => Just(RecvOp::Read),
+    ]
+}
+
+proptest! {
+    /// Receiving in runs against a model: every delivered message is read exactly once and
+    /// in its peer's order; a pipe has room exactly while fewer than `recv_hwm` of its
+    /// messages are unread (those in the application's run included); a run holds one
+    /// message whenever another peer has messages waiting too (per-message fair queuing),
+    /// and its sender is reported.
+    #[test]
+    fn receive_runs_follow_the_model(
+        hwm in 1..6usize,
+        ops in proptest::collection::vec(recv_op(), 0..120),
+    ) {
+        let limits = Limits { send_hwm: 0, recv_hwm: hwm, recv_bytes: usize::MAX };
+        let policy = Policy {
+            socket_type: SocketType::Pull,
+            router_handover: false,
+            xpub_verbose: false,
+        };
+        let mut table = PeerTable::new(limits, policy);
+        let waker = futures::task::noop_waker();
+        let cx = Context::from_waker(&waker);
+        let ids: Vec<PeerId> = (0..PEERS)
+            .map(|_| table.attach(None, &endpoint(), info(), None).unwrap().id)
+            .collect();
+        let mut connected = [true; PEERS];
+        // Per peer: messages sent so far, and unread ones (in the table or in the run).
+        let mut sent = [0u32; PEERS];
+        let mut unread: Vec<VecDeque<u32>> = vec![VecDeque::new(); PEERS];
+        let mut run: VecDeque<Message> = VecDeque::new();
+        let mut run_from = None;
+        // Messages of the current run: counted against their pipe until all are read.
+        let mut lent = 0;
+        for op in ops {
+            match op {
+                RecvOp::Deliver(p) if connected[p] => {
+                    let room = table.inbound_has_room(ids[p], &cx);
+                    // In the table, plus the whole current run until it is read.
+                    let counted = if run_from == Some(p) {
+                        unread[p].len() - run.len() + lent
+                    } else {
+                        unread[p].len()
+                    };
+                    prop_assert_eq!(room, counted < hwm, "room of peer {}", p);
+                    if room {
+                        let body = format!("{p}:{}", sent[p]);
+                        table.deliver(ids[p], Message::from(body));
+                        unread[p].push_back(sent[p]);
+                        sent[p] += 1;
+                    }
+                }
+                RecvOp::Detach(p) if connected[p] => {
+                    table.detach(ids[p]);
+                    connected[p] = false;
+                }
+                RecvOp::Read => {
+                    if run.is_empty() {
+                        let waiting: Vec<usize> = (0..PEERS)
+                            .filter(|&p| !unread[p].is_empty())
+                            .collect();
+                        let sender = table.recv_fair_run(&mut run, 64, None);
+                        prop_assert_eq!(sender.is_some(), !waiting.is_empty());
+                        let Some(sender) = sender else { continue };
+                        let p = ids.iter().position(|&id| id == sender.peer).unwrap();
+                        prop_assert!(waiting.contains(&p));
+                        if waiting.len() > 1 {
+                            prop_assert_eq!(run.len(), 1, "several peers wait: one message");
+                        } else {
+                            prop_assert_eq!(run.len(), unread[p].len(), "a lone peer's queue");
+                        }
+                        run_from = Some(p);
+                        lent = run.len();
+                    }
+                    let p = run_from.unwrap();
+                    let message = run.pop_front().unwrap();
+                    let expected = unread[p].pop_front().unwrap();
+                    let body = format!("{p}:{expected}");
+                    prop_assert_eq!(message.first().unwrap(), body.as_bytes());
+                    if run.is_empty() {
+                        table.return_loan();
+                        run_from = None;
+                        lent = 0;
                     }
                 }
                 _ => {}
