@@ -1,13 +1,16 @@
-//! Any split of the input stream must yield the same events and the same output bytes.
+//! Any split of the input stream must yield the same events and the same output bytes, and
+//! decoding messages in bulk (`handle_bytes_into`) must yield the same messages and events.
 
 mod support;
 
 use std::time::Instant;
 
+use std::collections::VecDeque;
+
 use bytes::BytesMut;
 use proptest::prelude::*;
 use support::{command, frame, greeting, ready};
-use zmtp_core::{Config, Connection, ConnectionError, Event, SocketType};
+use zmtp_core::{Config, Connection, ConnectionError, Event, Message, SocketType};
 
 /// A whole conversation from a peer: greeting, READY, multipart messages with a PING inside,
 /// long frames, subscriptions in both forms, an unknown command and finally an ERROR.
@@ -33,6 +36,29 @@ fn conversation(minor: u8, peer: &str) -> Vec<u8> {
 }
 
 fn run(ours: SocketType, input: &[u8], cuts: &[usize]) -> (Vec<Event>, Vec<u8>) {
+    feed(ours, input, cuts, |conn, now, buf| {
+        conn.handle_bytes(now, buf)
+    })
+}
+
+/// The same as [`run`], decoding messages in bulk: the messages apart, the other events, and
+/// the output.
+fn run_bulk(ours: SocketType, input: &[u8], cuts: &[usize]) -> (Vec<Message>, Vec<Event>, Vec<u8>) {
+    let mut messages = VecDeque::new();
+    let (events, out) = feed(ours, input, cuts, |conn, now, buf| {
+        conn.handle_bytes_into(now, buf, &mut messages)
+    });
+    (messages.into(), events, out)
+}
+
+/// Feeds `input` cut at `cuts` to a new connection through `decode`; returns the events and
+/// the output.
+fn feed(
+    ours: SocketType,
+    input: &[u8],
+    cuts: &[usize],
+    mut decode: impl FnMut(&mut Connection, Instant, &mut BytesMut),
+) -> (Vec<Event>, Vec<u8>) {
     let now = Instant::now();
     let mut conn = Connection::new(Config::new(ours), now).unwrap();
     let mut buf = BytesMut::new();
@@ -45,13 +71,26 @@ fn run(ours: SocketType, input: &[u8], cuts: &[usize]) -> (Vec<Event>, Vec<u8>) 
     for end in bounds {
         buf.extend_from_slice(&input[start..end]);
         start = end;
-        conn.handle_bytes(now, &mut buf);
+        decode(&mut conn, now, &mut buf);
         while let Some(c) = conn.poll_transmit() {
             out.extend_from_slice(&c);
         }
         events.extend(std::iter::from_fn(|| conn.poll_event()));
     }
     (events, out)
+}
+
+/// `run`'s events split into messages and the rest.
+fn split_messages(events: Vec<Event>) -> (Vec<Message>, Vec<Event>) {
+    let mut messages = Vec::new();
+    let mut rest = Vec::new();
+    for event in events {
+        match event {
+            Event::Message(message) => messages.push(message),
+            other => rest.push(other),
+        }
+    }
+    (messages, rest)
 }
 
 fn cases() -> [(SocketType, Vec<u8>); 4] {
@@ -112,5 +151,22 @@ proptest! {
     ) {
         let (ours, input) = cases()[which].clone();
         prop_assert_eq!(run(ours, &input, &cuts), run(ours, &input, &[]));
+    }
+
+    /// Receivers that are not publishers (which keep subscriptions among messages with
+    /// `handle_bytes`) get the same messages, events and output in bulk, for any split.
+    #[test]
+    fn bulk_decoding_yields_the_same_messages_and_events(
+        which in 2usize..4,
+        cuts in prop::collection::vec(any::<usize>(), 0..40),
+    ) {
+        let (ours, input) = cases()[which].clone();
+        let (events, out) = run(ours, &input, &[]);
+        let (messages, rest) = split_messages(events);
+        let (bulk_messages, bulk_events, bulk_out) = run_bulk(ours, &input, &cuts);
+        prop_assert!(!messages.is_empty());
+        prop_assert_eq!(bulk_messages, messages);
+        prop_assert_eq!(bulk_events, rest);
+        prop_assert_eq!(bulk_out, out);
     }
 }

@@ -114,7 +114,10 @@ impl Connection {
                 return;
             }
         }
-        self.events.push_back(Event::Message(message));
+        match &mut self.bulk {
+            Some(messages) => messages.push_back(message),
+            None => self.events.push_back(Event::Message(message)),
+        }
     }
 
     fn report_subscription(&mut self, event: Event) {

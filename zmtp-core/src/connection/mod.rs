@@ -95,6 +95,9 @@ pub struct Connection {
     state: State,
     outbox: Outbox,
     events: VecDeque<Event>,
+    /// While [`Connection::handle_bytes_into`] runs: the caller's message queue, which whole
+    /// messages join instead of `events`.
+    bulk: Option<VecDeque<Message>>,
     timers: Timers,
     incoming: Assembler,
     /// CURVE, once the handshake is done: every frame in and out is a sealed MESSAGE. `None`
@@ -134,6 +137,7 @@ impl Connection {
             },
             outbox,
             events: VecDeque::new(),
+            bulk: None,
             cipher: None,
         })
     }
@@ -154,6 +158,26 @@ impl Connection {
         if let Err(error) = self.process(now, src) {
             self.fail(error);
             src.clear();
+        }
+    }
+
+    /// Same as [`handle_bytes`](Self::handle_bytes), but whole messages are appended to
+    /// `messages` rather than reported as [`Event::Message`]: a receiver that only queues
+    /// messages takes them in bulk instead of one event at a time. Other events are still
+    /// reported by [`poll_event`](Self::poll_event), in order among themselves; the handshake's
+    /// events precede every message and [`Event::Closed`] follows every message decoded before
+    /// it, but [`Event::Subscribe`] and [`Event::Cancel`] (publishers only) lose their place
+    /// among messages: publishers that care use `handle_bytes`.
+    pub fn handle_bytes_into(
+        &mut self,
+        now: Instant,
+        src: &mut BytesMut,
+        messages: &mut VecDeque<Message>,
+    ) {
+        self.bulk = Some(std::mem::take(messages));
+        self.handle_bytes(now, src);
+        if let Some(bulk) = self.bulk.take() {
+            *messages = bulk;
         }
     }
 

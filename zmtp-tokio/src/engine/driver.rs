@@ -18,7 +18,7 @@ use tokio::io::AsyncWrite;
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 use zmtp_core::{
-    AuthDecision, AuthRequest, Connection, ConnectionError, DenyStatus, Event, Message,
+    AuthDecision, AuthRequest, Connection, ConnectionError, DenyStatus, Event, Message, SocketType,
 };
 
 use crate::endpoint::Endpoint;
@@ -68,14 +68,18 @@ pub(crate) struct Driver {
     writer: WriteHalf,
     read_buf: BytesMut,
     writing: VecDeque<Bytes>,
-    /// A received message waiting for room in the peer's receive queue.
-    held: Option<Message>,
+    /// Received messages, in order, waiting to join the peer's receive queue (for room, or for
+    /// the next lock).
+    decoded: VecDeque<Message>,
+    /// Whether the connection decodes messages straight into `decoded` (see
+    /// [`decodes_in_bulk`]), rather than reporting each as an event.
+    bulk: bool,
     timer: Pin<Box<Sleep>>,
     timer_at: Option<Instant>,
     stop: Pin<Box<WaitForCancellationFutureOwned>>,
     /// Set once the socket or endpoint is closing: the linger deadline (`None`: for ever).
     closing: Option<Option<Instant>>,
-    batch: Vec<Message>,
+    batch: VecDeque<Message>,
     commands: Vec<SubscriptionCommand>,
     ended: Option<DisconnectReason>,
     /// Bytes read while the application's queue was full.
@@ -101,6 +105,7 @@ impl Driver {
         let conn =
             Connection::new(config, Instant::now().into_std()).map_err(crate::Error::Config)?;
         let (reader, writer) = stream.into_split();
+        let bulk = decodes_in_bulk(shared.socket_type);
         Ok(Driver {
             shared,
             endpoint,
@@ -112,12 +117,13 @@ impl Driver {
             writer,
             read_buf: BytesMut::with_capacity(READ_CHUNK),
             writing: VecDeque::new(),
-            held: None,
+            decoded: VecDeque::new(),
+            bulk,
             timer: Box::pin(tokio::time::sleep_until(Instant::now())),
             timer_at: None,
             stop: Box::pin(stop.cancelled_owned()),
             closing: None,
-            batch: Vec::with_capacity(BATCH),
+            batch: VecDeque::with_capacity(BATCH),
             commands: Vec::new(),
             ended: None,
             read_ahead: 0,
@@ -220,75 +226,90 @@ impl Driver {
         self.closing = Some(deadline);
     }
 
-    /// Moves connection events into the peer table, taking its lock once for a run of
-    /// messages. Returns whether anything happened.
+    /// Handles the connection's events, and moves received messages into the peer table,
+    /// taking its lock once for all that are ready. Returns whether anything happened.
     fn dispatch_events(&mut self, cx: &Context<'_>) -> bool {
         let mut progress = false;
-        let shared = Arc::clone(&self.shared);
-        let mut table = None;
-        loop {
-            let message = match self.held.take() {
-                Some(message) => message,
-                None => match self.conn.poll_event() {
-                    None => break,
-                    Some(Event::Message(mut message)) => {
-                        if let Some(routing_id) = &self.routing_id {
-                            message.push_front(routing_id.clone());
-                        }
-                        message
-                    }
-                    Some(Event::Subscribe(topic)) => {
-                        let table = table.get_or_insert_with(|| shared.table());
-                        match self.subscription(table, true, topic) {
-                            Some(notice) => notice,
-                            None => continue,
-                        }
-                    }
-                    Some(Event::Cancel(topic)) => {
-                        let table = table.get_or_insert_with(|| shared.table());
-                        match self.subscription(table, false, topic) {
-                            Some(notice) => notice,
-                            None => continue,
-                        }
-                    }
-                    Some(event) => {
-                        drop(table.take());
-                        self.handle_event(event);
-                        progress = true;
-                        continue;
-                    }
-                },
-            };
-            let Some(id) = self.pipe.filter(|_| self.attached) else {
-                continue;
-            };
-            let table = table.get_or_insert_with(|| shared.table());
-            if !crate::socket::accepts_inbound(shared.socket_type, table, &message) {
-                progress = true;
-                continue;
-            }
-            // Once the connection is closed, what it decoded is delivered even past the
-            // high-water mark (at most one read-ahead's worth): it was accepted, so it is not
-            // lost, and the pipe can reconnect without waiting for the application.
-            if !self.conn.is_closed() && !table.inbound_has_room(id, cx) {
-                self.held = Some(message);
+        // Messages held back for room come before anything still queued in the connection,
+        // which then holds more messages (events). In bulk, the connection's events are never
+        // messages, and come first: the handshake's admit the peer whose messages follow.
+        if !self.bulk && !self.decoded.is_empty() {
+            progress |= self.deliver_decoded(cx);
+            if !self.decoded.is_empty() {
                 return progress;
             }
-            table.deliver(id, message);
+        }
+        let shared = Arc::clone(&self.shared);
+        let mut table = None;
+        while let Some(event) = self.conn.poll_event() {
             progress = true;
+            let message = match event {
+                Event::Message(mut message) => {
+                    if let Some(routing_id) = &self.routing_id {
+                        message.push_front(routing_id.clone());
+                    }
+                    let table = table.get_or_insert_with(|| shared.table());
+                    if !crate::socket::accepts_inbound(shared.socket_type, table, &message) {
+                        continue;
+                    }
+                    message
+                }
+                Event::Subscribe(topic) => {
+                    let table = table.get_or_insert_with(|| shared.table());
+                    match self.subscription(table, true, topic) {
+                        Some(notice) => notice,
+                        None => continue,
+                    }
+                }
+                Event::Cancel(topic) => {
+                    let table = table.get_or_insert_with(|| shared.table());
+                    match self.subscription(table, false, topic) {
+                        Some(notice) => notice,
+                        None => continue,
+                    }
+                }
+                event => {
+                    drop(table.take());
+                    self.handle_event(event);
+                    continue;
+                }
+            };
+            self.decoded.push_back(message);
         }
         drop(table);
-        self.resume_reading();
-        progress
+        progress | self.deliver_decoded(cx)
+    }
+
+    /// Moves decoded messages into the peer's receive queue while it has room. Once the
+    /// connection is closed, what it decoded is delivered even past the high-water mark (at
+    /// most one read-ahead's worth): it was accepted, so it is not lost, and the pipe can
+    /// reconnect without waiting for the application.
+    fn deliver_decoded(&mut self, cx: &Context<'_>) -> bool {
+        if self.decoded.is_empty() {
+            return false;
+        }
+        let Some(id) = self.pipe.filter(|_| self.attached) else {
+            // Not admitted (refused): nothing it sent reaches the application.
+            self.decoded.clear();
+            return true;
+        };
+        let before = self.decoded.len();
+        self.shared
+            .table()
+            .offer_run(id, &mut self.decoded, self.conn.is_closed(), cx);
+        if self.decoded.is_empty() {
+            self.resume_reading();
+        }
+        self.decoded.len() != before
     }
 
     /// Everything but messages: handshake completion, subscriptions, the end.
     fn handle_event(&mut self, event: Event) {
         match event {
-            // Messages are dispatched in batches by the caller and never reach here.
+            // Messages are queued by the caller and never reach here.
             Event::Message(_) => {}
             Event::Ready(info) => self.admit(*info),
-            // Subscriptions are dispatched with messages by the caller and never reach here.
+            // Subscriptions are handled with messages by the caller and never reach here.
             Event::Subscribe(_) | Event::Cancel(_) => {}
             Event::Closed(error) => {
                 // A refusal closes the connection itself: keep that reason.
@@ -398,7 +419,7 @@ impl Driver {
 
     fn finished(&mut self, cx: &mut Context<'_>) -> Option<DriveOutcome> {
         if let Some(reason) = self.ended.clone() {
-            if self.held.is_some() {
+            if !self.decoded.is_empty() {
                 return None;
             }
             // Give queued output (an ERROR, a PONG) one chance to leave, then go.
@@ -523,7 +544,7 @@ impl Driver {
         if self.input_ended.is_some() || self.conn.is_closed() {
             return false;
         }
-        let paused = self.held.is_some();
+        let paused = !self.decoded.is_empty();
         if paused && self.read_ahead >= PAUSED_READ_LIMIT {
             // Read-ahead exhausted: the peer may be sending and we cannot see it.
             if !self.reading_paused {
@@ -545,7 +566,12 @@ impl Driver {
                 if paused {
                     self.read_ahead += self.read_buf.len() - before;
                 }
-                self.conn.handle_bytes(Self::now(), &mut self.read_buf);
+                if self.bulk {
+                    self.conn
+                        .handle_bytes_into(Self::now(), &mut self.read_buf, &mut self.decoded);
+                } else {
+                    self.conn.handle_bytes(Self::now(), &mut self.read_buf);
+                }
             }
             Poll::Ready(Err(e)) => self.end_input(Some(e.kind())),
             Poll::Pending => return false,
@@ -575,6 +601,22 @@ impl Driver {
         }
         false
     }
+}
+
+/// Whether a socket type's connections decode messages straight into the driver's queue: those
+/// that hand every message to the application as it came. A ROUTER prefixes the identity, a
+/// SUB filters, PUSH and PUB drop, and publishers' subscriptions must keep their place among
+/// messages: those take each message as an event.
+fn decodes_in_bulk(socket_type: SocketType) -> bool {
+    matches!(
+        socket_type,
+        SocketType::Pull
+            | SocketType::Dealer
+            | SocketType::Pair
+            | SocketType::Req
+            | SocketType::Rep
+            | SocketType::XSub
+    )
 }
 
 fn closed_reason(error: ConnectionError) -> DisconnectReason {

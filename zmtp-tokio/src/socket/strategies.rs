@@ -11,6 +11,9 @@ macro_rules! fair_queue_receiving {
             ///
             /// Cancel-safe: a message is only taken when the future completes.
             pub async fn recv(&mut self) -> $crate::Result<zmtp_core::Message> {
+                if let Some(message) = self.core.next_in_run() {
+                    return Ok(message);
+                }
                 std::future::poll_fn(|cx| self.core.poll_recv_fair(cx).map_ok(|(_, m)| m)).await
             }
 

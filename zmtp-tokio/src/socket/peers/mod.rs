@@ -180,10 +180,6 @@ impl PeerTable {
         self.limits.send_hwm != 0 && peer.outbound.len() >= self.limits.send_hwm
     }
 
-    fn recv_full(&self, peer: &Peer) -> bool {
-        self.limits.recv_full(peer)
-    }
-
     // ---- lifecycle -------------------------------------------------------------------------
 
     fn insert(&mut self, endpoint: Endpoint, persistent: bool) -> PeerId {
@@ -393,9 +389,10 @@ impl PeerTable {
     // ---- driver side -----------------------------------------------------------------------
 
     /// Moves up to `max` queued messages of `id`, and up to about `max_bytes` of them (at
-    /// least one message), into `out`, and pending subscription changes into `commands`. With
-    /// nothing queued, registers the driver to be woken. Returns false when the connection lost
-    /// its pipe (removed, or its identity taken over): it must close.
+    /// least one message), into `out` (which should be empty: then a whole queue is handed
+    /// over without moving each message), and pending subscription changes into `commands`.
+    /// With nothing queued, registers the driver to be woken. Returns false when the connection
+    /// lost its pipe (removed, or its identity taken over): it must close.
     ///
     /// The byte bound keeps large messages in the queue, not in the connection, until the
     /// socket can take them: if the connection dies, what it had taken is lost, and what is
@@ -405,7 +402,7 @@ impl PeerTable {
         id: PeerId,
         max: usize,
         max_bytes: usize,
-        out: &mut Vec<Message>,
+        out: &mut VecDeque<Message>,
         commands: &mut Vec<SubscriptionCommand>,
         cx: &Context<'_>,
     ) -> bool {
@@ -421,7 +418,12 @@ impl PeerTable {
             bytes += peer.outbound[n].byte_len();
             n += 1;
         }
-        out.extend(peer.outbound.drain(..n));
+        if n == peer.outbound.len() && out.is_empty() {
+            // The whole queue: hand it over without moving each message.
+            std::mem::swap(out, &mut peer.outbound);
+        } else {
+            out.extend(peer.outbound.drain(..n));
+        }
         if peer.outbound.is_empty() && peer.commands.is_empty() {
             register(&mut peer.driver_waker, cx);
         }
@@ -433,20 +435,57 @@ impl PeerTable {
         true
     }
 
-    /// Whether `id` may deliver another message now; if not, the driver is woken when it may.
-    pub(crate) fn inbound_has_room(&mut self, id: PeerId, cx: &Context<'_>) -> bool {
-        let Some(i) = self.peers.iter().position(|p| p.id == id) else {
-            return true;
+    /// Moves messages from the front of `messages` into `id`'s receive queue while it has
+    /// room (all of them with `past_limit`); if some are left, registers the driver to be
+    /// woken when room comes. A whole batch that fits joins an empty queue without moving
+    /// each message.
+    pub(crate) fn offer_run(
+        &mut self,
+        id: PeerId,
+        messages: &mut VecDeque<Message>,
+        past_limit: bool,
+        cx: &Context<'_>,
+    ) {
+        if self.closed {
+            messages.clear();
+            return;
+        }
+        let limits = self.limits;
+        let Some(peer) = self.peers.iter_mut().find(|p| p.id == id) else {
+            messages.clear();
+            return;
         };
-        if self.recv_full(&self.peers[i]) {
-            register(&mut self.peers[i].driver_waker, cx);
-            false
+        // The room check is made before each message, as `offer` does.
+        let queued = peer.inbound.len() + peer.lent;
+        let mut bytes = peer.inbound_bytes;
+        let mut taken = 0;
+        while taken < messages.len() {
+            let full = (limits.recv_hwm != 0 && queued + taken >= limits.recv_hwm)
+                || bytes >= limits.recv_bytes;
+            if full && !past_limit {
+                break;
+            }
+            bytes += queued_cost(&messages[taken]);
+            taken += 1;
+        }
+        peer.inbound_bytes = bytes;
+        if taken == messages.len() && peer.inbound.is_empty() {
+            std::mem::swap(&mut peer.inbound, messages);
         } else {
-            true
+            peer.inbound.extend(messages.drain(..taken));
+        }
+        if !messages.is_empty() {
+            register(&mut peer.driver_waker, cx);
+        }
+        if taken > 0 {
+            if let Some(w) = self.recv_waker.take() {
+                w.wake();
+            }
         }
     }
 
     /// Queues a received message for the application.
+    #[cfg(test)]
     pub(crate) fn deliver(&mut self, id: PeerId, message: Message) {
         if self.closed {
             return;
