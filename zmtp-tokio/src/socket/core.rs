@@ -206,14 +206,17 @@ impl SocketCore {
         !self.shared.undelivered_at_close.load(Ordering::Relaxed)
     }
 
-    /// Spends a unit of tokio's cooperative budget every `SENDS_PER_BUDGET_UNIT` sends, so
-    /// that a loop of sends yields to the connection tasks now and then.
-    pub(crate) async fn pace_send(&mut self) {
+    /// Whether this send should spend a unit of tokio's cooperative budget (one every
+    /// `SENDS_PER_BUDGET_UNIT`), so that a loop of sends yields to the connection tasks now
+    /// and then.
+    #[inline]
+    pub(crate) fn pace_due(&mut self) -> bool {
         self.sends_unpaced += 1;
         if self.sends_unpaced >= SENDS_PER_BUDGET_UNIT {
             self.sends_unpaced = 0;
-            tokio::task::consume_budget().await;
+            return true;
         }
+        false
     }
 
     // ---- sending and receiving strategies, polled by the socket types ------------------------

@@ -51,8 +51,19 @@ macro_rules! round_robin_sending {
                 &mut self,
                 message: impl Into<zmtp_core::Message>,
             ) -> $crate::Result<()> {
-                self.core.pace_send().await;
-                let mut slot = Some(message.into());
+                if self.core.pace_due() {
+                    tokio::task::consume_budget().await;
+                }
+                // Most sends find room: queue at once, without a waiting future of their own.
+                let message = match self.core.try_send_round_robin(message.into()) {
+                    Ok(_) => return Ok(()),
+                    Err($crate::TrySendError {
+                        error: $crate::Error::WouldBlock,
+                        message,
+                    }) => message,
+                    Err(e) => return Err(e.error),
+                };
+                let mut slot = Some(message);
                 std::future::poll_fn(|cx| self.core.poll_send_round_robin(cx, &mut slot)).await?;
                 Ok(())
             }

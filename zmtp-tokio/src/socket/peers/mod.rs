@@ -469,8 +469,13 @@ impl PeerTable {
             taken += 1;
         }
         peer.inbound_bytes = bytes;
-        if taken == messages.len() && peer.inbound.is_empty() {
-            std::mem::swap(&mut peer.inbound, messages);
+        if taken == messages.len() {
+            if peer.inbound.is_empty() {
+                std::mem::swap(&mut peer.inbound, messages);
+            } else {
+                // Copies the messages as one block rather than moving them one by one.
+                peer.inbound.append(messages);
+            }
         } else {
             peer.inbound.extend(messages.drain(..taken));
         }
