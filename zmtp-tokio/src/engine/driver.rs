@@ -123,7 +123,7 @@ impl Driver {
             timer_at: None,
             stop: Box::pin(stop.cancelled_owned()),
             closing: None,
-            batch: VecDeque::with_capacity(BATCH),
+            batch: VecDeque::new(),
             commands: Vec::new(),
             ended: None,
             read_ahead: 0,
