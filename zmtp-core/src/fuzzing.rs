@@ -3,6 +3,7 @@
 //!
 //! Each function must not panic on any input; the invariants they assert are bugs if violated.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -112,7 +113,13 @@ fn run(mut config: Config, data: &[u8]) -> Option<usize> {
             conn.authenticate(now, decision.clone());
         }
         buf.extend_from_slice(chunk);
-        conn.handle_bytes(now, &mut buf);
+        // Both ways of decoding, alternating: messages as events, or in bulk.
+        let mut bulk = VecDeque::new();
+        if i % 2 == 0 {
+            conn.handle_bytes(now, &mut buf);
+        } else {
+            conn.handle_bytes_into(now, &mut buf, &mut bulk);
+        }
         conn.handle_timeout(now);
         if i % 7 == 3 {
             let _ = conn.send(&crate::Message::from("x"));
@@ -127,6 +134,17 @@ fn run(mut config: Config, data: &[u8]) -> Option<usize> {
                 Event::Message(_) => delivered = delivered.map(|n| n + 1),
                 _ => {}
             }
+        }
+        if !bulk.is_empty() {
+            assert!(
+                delivered.is_some(),
+                "a message decoded before the handshake completed"
+            );
+            assert!(
+                bulk.iter().all(|m| !m.is_empty()),
+                "a message without frames"
+            );
+            delivered = delivered.map(|n| n + bulk.len());
         }
         assert!(
             buf.len() <= 64 * 1024 + 9 + 97 + 33,
