@@ -190,6 +190,7 @@ async fn an_ipc_path_can_be_bound_again_right_after_its_socket_is_dropped() {
 over_tcp_and_ipc!(
     unbind_closes_the_listener_and_its_connections,
     after_disconnect_messages_go_only_to_the_remaining_peers,
+    a_disconnect_drops_what_the_application_had_not_read_from_that_peer,
 );
 
 async fn unbind_closes_the_listener_and_its_connections(t: Transport) {
@@ -369,5 +370,29 @@ async fn binding_ipc_over_a_regular_file_fails_and_keeps_the_file() {
         still_there.as_deref(),
         Some(&b"precious data"[..]),
         "bind deleted a regular file"
+    );
+}
+
+/// Messages received from a peer but not yet read go with its pipe on `disconnect`, including
+/// those the socket had already taken for the application in one batch with the first.
+async fn a_disconnect_drops_what_the_application_had_not_read_from_that_peer(t: Transport) {
+    let mut push = PushSocket::new();
+    let ep = push.bind(t.bind_endpoint()).await.unwrap();
+    let mut pull = PullSocket::new();
+    pull.connect(&ep).unwrap();
+    for i in 0..10 {
+        within(LIMIT, "send", push.send(format!("{i}")))
+            .await
+            .unwrap();
+    }
+    // Let all ten arrive: the first receive then takes them in one batch.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let first = within(LIMIT, "recv", pull.recv()).await.unwrap();
+    assert_eq!(text(&first), "0");
+    pull.disconnect(&ep).unwrap();
+    let next = pull.try_recv();
+    assert!(
+        matches!(next, Err(Error::WouldBlock)),
+        "a message from the disconnected peer was delivered: {next:?}"
     );
 }

@@ -70,6 +70,8 @@ pub(crate) struct SocketCore {
     /// returned.
     received: VecDeque<Message>,
     received_from: PeerId,
+    /// Set by the peer table when the pipe of `received` is removed: drop them.
+    received_revoked: Arc<AtomicBool>,
     /// Sends since the last unit of tokio's cooperative budget was spent.
     sends_unpaced: u32,
 }
@@ -101,7 +103,9 @@ impl SocketCore {
             router_handover: options.router_handover,
             xpub_verbose: options.xpub_verbose,
         };
+        let table = PeerTable::new(limits, policy);
         Ok(SocketCore {
+            received_revoked: table.run_revoked(),
             last_auth: None,
             received: VecDeque::new(),
             received_from: 0,
@@ -109,7 +113,7 @@ impl SocketCore {
             shared: Arc::new(Shared {
                 socket_type,
                 options,
-                table: Mutex::new(PeerTable::new(limits, policy)),
+                table: Mutex::new(table),
                 monitor: MonitorHub::default(),
                 tasks: TaskTracker::new(),
                 shutdown: CancellationToken::new(),
@@ -333,6 +337,11 @@ impl SocketCore {
     /// The next message of the local run, if any: the receive fast path, without the lock.
     #[inline]
     pub(crate) fn next_in_run(&mut self) -> Option<Message> {
+        if self.received_revoked.load(Ordering::Acquire) {
+            self.received_revoked.store(false, Ordering::Relaxed);
+            self.received.clear();
+            return None;
+        }
         let message = self.received.pop_front()?;
         if self.received.is_empty() {
             // The run is read: its pipe gets its room back now, not at the next receive.

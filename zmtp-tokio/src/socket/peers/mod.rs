@@ -11,6 +11,7 @@
 //! side only when it registered as waiting.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Waker};
 
@@ -146,6 +147,10 @@ pub(crate) struct PeerTable {
     send_waker: Option<Waker>,
     /// The pipe whose messages the application's receive batch holds, and what they cost.
     loan: Option<(PeerId, usize)>,
+    /// Set when that pipe is removed (disconnect, unbind, a connector giving up): the
+    /// application drops the batch, as the pipe's queue is dropped. Outside the lock, so that
+    /// the application checks it without taking the lock.
+    run_revoked: Arc<AtomicBool>,
     limits: Limits,
     policy: Policy,
     routing: RoutingIds,
@@ -164,6 +169,7 @@ impl PeerTable {
             recv_waker: None,
             send_waker: None,
             loan: None,
+            run_revoked: Arc::new(AtomicBool::new(false)),
             limits,
             policy,
             routing: RoutingIds::new(),
@@ -328,8 +334,18 @@ impl PeerTable {
         }
     }
 
-    /// Removes a pipe now (disconnect/unbind): queued messages both ways are dropped.
+    /// The flag that tells the application to drop its receive batch (see `run_revoked`).
+    pub(crate) fn run_revoked(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.run_revoked)
+    }
+
+    /// Removes a pipe now (disconnect/unbind): queued messages both ways are dropped,
+    /// including those the application's receive batch holds.
     pub(crate) fn remove(&mut self, id: PeerId) {
+        if self.loan.is_some_and(|(loaned, _)| loaned == id) {
+            self.loan = None;
+            self.run_revoked.store(true, Ordering::Release);
+        }
         if let Some(i) = self.peers.iter().position(|p| p.id == id) {
             let mut peer = self.peers.remove(i);
             if let Some(routing_id) = &peer.routing_id {

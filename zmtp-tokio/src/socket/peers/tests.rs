@@ -267,6 +267,8 @@ enum RecvOp {
     Deliver(usize),
     /// Peer `p` disconnects (its unread messages stay readable).
     Detach(usize),
+    /// Peer `p`'s pipe is removed (`disconnect`/`unbind`): its unread messages go with it.
+    Remove(usize),
     /// The application reads one message (refilling its run from the table when empty).
     Read,
 }
@@ -275,6 +277,7 @@ fn recv_op() -> impl Strategy<Value = RecvOp> {
     prop_oneof![
         4 => (0..PEERS).prop_map(RecvOp::Deliver),
         1 => (0..PEERS).prop_map(RecvOp::Detach),
+        1 => (0..PEERS).prop_map(RecvOp::Remove),
         4 => Just(RecvOp::Read),
     ]
 }
@@ -284,7 +287,8 @@ proptest! {
     /// in its peer's order; a pipe has room exactly while fewer than `recv_hwm` of its
     /// messages are unread (those in the application's run included); a run holds one
     /// message whenever another peer has messages waiting too (per-message fair queuing),
-    /// and its sender is reported.
+    /// and its sender is reported; removing a pipe revokes the run exactly when the run is
+    /// that pipe's.
     #[test]
     fn receive_runs_follow_the_model(
         hwm in 1..6usize,
@@ -303,6 +307,7 @@ proptest! {
             .map(|_| table.attach(None, &endpoint(), info(), None).unwrap().id)
             .collect();
         let mut connected = [true; PEERS];
+        let revoked = table.run_revoked();
         // Per peer: messages sent so far, and unread ones (in the table or in the run).
         let mut sent = [0u32; PEERS];
         let mut unread: Vec<VecDeque<u32>> = vec![VecDeque::new(); PEERS];
@@ -331,6 +336,18 @@ proptest! {
                 RecvOp::Detach(p) if connected[p] => {
                     table.detach(ids[p]);
                     connected[p] = false;
+                }
+                RecvOp::Remove(p) => {
+                    table.remove(ids[p]);
+                    connected[p] = false;
+                    unread[p].clear();
+                    let ours = run_from == Some(p);
+                    prop_assert_eq!(revoked.swap(false, Ordering::AcqRel), ours, "revoked for peer {}", p);
+                    if ours {
+                        run.clear();
+                        run_from = None;
+                        lent = 0;
+                    }
                 }
                 RecvOp::Read => {
                     if run.is_empty() {
