@@ -342,7 +342,9 @@ async fn heartbeat_does_not_drop_a_sending_peer_while_the_application_reads_slow
             panic!("expected message {i}, got {got}: messages lost; monitor: {events:?}");
         }
     }
-    within(LIMIT, "sender", sender).await.unwrap();
+    // Kept until the events are read: dropping it closes the connection, which the PULL
+    // would rightly report as a disconnect.
+    let push = within(LIMIT, "sender", sender).await.unwrap();
     let events: Vec<MonitorEvent> =
         std::iter::from_fn(|| futures::FutureExt::now_or_never(monitor.next_event()).flatten())
             .collect();
@@ -352,6 +354,7 @@ async fn heartbeat_does_not_drop_a_sending_peer_while_the_application_reads_slow
             .any(|e| matches!(e, MonitorEvent::Disconnected { .. })),
         "a live, sending peer was dropped: {events:?}"
     );
+    drop(push);
 }
 
 /// Our PULL (heartbeats on, recv_hwm 1) connects to a raw PUSH that sends three messages and
