@@ -9,7 +9,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use cli_support::{ipc, run, spawn};
+use cli_support::{ipc, run, spawn, Running};
 use support::security::{libzmq_keys, zap_alice, Zap};
 use support::{bind_tcp, context, owned, recv, send, socket};
 
@@ -379,38 +379,54 @@ fn curve_between_two_zmtp_processes_without_an_allow_list() {
     assert_eq!(out.stdout_text(), "00 -\n");
 }
 
+/// `zmtp proxy -v` from a PULL frontend to a PUSH backend, both bound on ipc, with
+/// `security` flags; returns the directory holding the endpoints, the frontend, the backend
+/// and the proxy, once the backend listens.
+fn pull_to_push_proxy(security: &[&str]) -> (tempfile::TempDir, String, String, Running) {
+    let (dir, frontend) = ipc("front.sock");
+    let backend = frontend.replace("front.sock", "back.sock");
+    let mut args = vec![
+        "proxy",
+        "-v",
+        "--frontend-type",
+        "pull",
+        "--frontend-bind",
+        &frontend,
+        "--backend-type",
+        "push",
+        "--backend-bind",
+        &backend,
+    ];
+    args.extend_from_slice(security);
+    let mut proxy = spawn(&args, None);
+    proxy.wait_stderr("backend: listening", FAST);
+    (dir, frontend, backend, proxy)
+}
+
+/// A libzmq socket that is a CURVE client of `server_key` with a fresh key pair, returned too.
+fn curve_client(
+    ctx: &zmq::Context,
+    kind: zmq::SocketType,
+    server_key: &[u8; 32],
+) -> (zmq::Socket, zmq::CurveKeyPair) {
+    let client = socket(ctx, kind);
+    let (pair, _) = libzmq_keys();
+    client.set_curve_serverkey(server_key).unwrap();
+    client.set_curve_publickey(&pair.public_key).unwrap();
+    client.set_curve_secretkey(&pair.secret_key).unwrap();
+    (client, pair)
+}
+
 #[test]
 fn proxy_with_a_curve_frontend_between_libzmq_peers() {
     let ctx = context();
     let (server_pair, _) = libzmq_keys();
-    let (_dir, frontend) = ipc("front.sock");
-    let backend = frontend.replace("front.sock", "back.sock");
-    let mut proxy = spawn(
-        &[
-            "proxy",
-            "-v",
-            "--frontend-type",
-            "pull",
-            "--frontend-bind",
-            &frontend,
-            "--backend-type",
-            "push",
-            "--backend-bind",
-            &backend,
-            "--curve-server",
-            "--curve-secret-key",
-            &z85(&server_pair.secret_key),
-        ],
-        None,
-    );
-    proxy.wait_stderr("backend: listening", FAST);
+    let secret = z85(&server_pair.secret_key);
+    let (_dir, frontend, backend, mut proxy) =
+        pull_to_push_proxy(&["--curve-server", "--curve-secret-key", &secret]);
     let sink = socket(&ctx, zmq::PULL);
     sink.connect(&backend).unwrap();
-    let source = socket(&ctx, zmq::PUSH);
-    source.set_curve_serverkey(&server_pair.public_key).unwrap();
-    let (client_pair, _) = libzmq_keys();
-    source.set_curve_publickey(&client_pair.public_key).unwrap();
-    source.set_curve_secretkey(&client_pair.secret_key).unwrap();
+    let (source, client_pair) = curve_client(&ctx, zmq::PUSH, &server_pair.public_key);
     source.connect(&frontend).unwrap();
     send(&source, &[b"sealed", b"job"], "over CURVE to the proxy");
     assert_eq!(
@@ -428,32 +444,13 @@ fn proxy_with_a_curve_frontend_between_libzmq_peers() {
 fn proxy_with_a_curve_backend_given_by_prefixed_flags() {
     let ctx = context();
     let (server_pair, _) = libzmq_keys();
-    let (_dir, frontend) = ipc("front.sock");
-    let backend = frontend.replace("front.sock", "back.sock");
-    let secret = z85(&server_pair.secret_key);
-    let mut proxy = spawn(
-        &[
-            "proxy",
-            "-v",
-            "--frontend-type",
-            "pull",
-            "--frontend-bind",
-            &frontend,
-            "--backend-type",
-            "push",
-            "--backend-bind",
-            &backend,
-            "--backend-curve-server",
-            &format!("--backend-curve-secret-key={secret}"),
-        ],
-        None,
+    let secret_flag = format!(
+        "--backend-curve-secret-key={}",
+        z85(&server_pair.secret_key)
     );
-    proxy.wait_stderr("backend: listening", FAST);
-    let sink = socket(&ctx, zmq::PULL);
-    sink.set_curve_serverkey(&server_pair.public_key).unwrap();
-    let (client_pair, _) = libzmq_keys();
-    sink.set_curve_publickey(&client_pair.public_key).unwrap();
-    sink.set_curve_secretkey(&client_pair.secret_key).unwrap();
+    let (_dir, frontend, backend, mut proxy) =
+        pull_to_push_proxy(&["--backend-curve-server", &secret_flag]);
+    let (sink, client_pair) = curve_client(&ctx, zmq::PULL, &server_pair.public_key);
     sink.connect(&backend).unwrap();
     let source = socket(&ctx, zmq::PUSH);
     source.connect(&frontend).unwrap();

@@ -18,7 +18,7 @@ use tokio::io::AsyncWrite;
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 use zmtp_core::{
-    AuthDecision, AuthRequest, Connection, ConnectionError, DenyStatus, Event, Message, SocketType,
+    AuthDecision, AuthRequest, Connection, ConnectionError, DenyStatus, Event, Message,
 };
 
 use crate::endpoint::Endpoint;
@@ -72,7 +72,8 @@ pub(crate) struct Driver {
     /// the next lock).
     decoded: VecDeque<Message>,
     /// Whether the connection decodes messages straight into `decoded` (see
-    /// [`decodes_in_bulk`]), rather than reporting each as an event.
+    /// [`receives_unchanged`](crate::socket::receives_unchanged)), rather than reporting each
+    /// as an event.
     bulk: bool,
     timer: Pin<Box<Sleep>>,
     timer_at: Option<Instant>,
@@ -105,7 +106,7 @@ impl Driver {
         let conn =
             Connection::new(config, Instant::now().into_std()).map_err(crate::Error::Config)?;
         let (reader, writer) = stream.into_split();
-        let bulk = decodes_in_bulk(shared.socket_type);
+        let bulk = crate::socket::receives_unchanged(shared.socket_type);
         Ok(Driver {
             shared,
             endpoint,
@@ -601,22 +602,6 @@ impl Driver {
         }
         false
     }
-}
-
-/// Whether a socket type's connections decode messages straight into the driver's queue: those
-/// that hand every message to the application as it came. A ROUTER prefixes the identity, a
-/// SUB filters, PUSH and PUB drop, and publishers' subscriptions must keep their place among
-/// messages: those take each message as an event.
-fn decodes_in_bulk(socket_type: SocketType) -> bool {
-    matches!(
-        socket_type,
-        SocketType::Pull
-            | SocketType::Dealer
-            | SocketType::Pair
-            | SocketType::Req
-            | SocketType::Rep
-            | SocketType::XSub
-    )
 }
 
 fn closed_reason(error: ConnectionError) -> DisconnectReason {

@@ -360,6 +360,7 @@ impl SocketCore {
         };
         drop(table);
         self.note_sender(sender);
+        // Through the checks again: a run revoked meanwhile sends us back to the table.
         self.next_received(None)
     }
 

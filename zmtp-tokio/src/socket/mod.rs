@@ -214,6 +214,22 @@ impl<K: Kind> Default for Socket<K> {
     }
 }
 
+/// Whether every message a socket of `socket_type` receives reaches the application exactly as
+/// it came, so that its connections may decode messages in bulk: not when a ROUTER prefixes
+/// the identity, a SUB filters, PUSH and PUB drop (see [`accepts_inbound`]), or subscriptions
+/// must keep their place among messages (PUB, XPUB).
+pub(crate) fn receives_unchanged(socket_type: SocketType) -> bool {
+    matches!(
+        socket_type,
+        SocketType::Pull
+            | SocketType::Dealer
+            | SocketType::Pair
+            | SocketType::Req
+            | SocketType::Rep
+            | SocketType::XSub
+    )
+}
+
 /// Whether a message received by a socket of `socket_type` is handed to the application.
 /// PUSH and PUB never receive; a SUB filters by its own subscriptions too, since a publisher
 /// may still send what was just cancelled. XSUB does not filter (libzmq's XSUB neither).

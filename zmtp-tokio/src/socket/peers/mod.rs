@@ -55,12 +55,8 @@ pub(crate) struct Peer {
     persistent: bool,
     outbound: VecDeque<Message>,
     inbound: VecDeque<Message>,
-    /// What `inbound` and the messages lent to the application cost (see [`queued_cost`]).
+    /// What `inbound` costs (see [`queued_cost`]).
     inbound_bytes: usize,
-    /// Messages handed to the application's receive batch and not yet known to be read: they
-    /// still count against the high-water mark, as libzmq counts a pipe's messages until the
-    /// application reads them.
-    lent: usize,
     driver_waker: Option<Waker>,
     /// What this peer subscribed to (publishers).
     pub(crate) subscriptions: Subscriptions,
@@ -91,11 +87,21 @@ pub(crate) struct Limits {
 }
 
 impl Limits {
-    /// Whether `peer`'s receive queue, counting what the application holds unread, is full.
-    fn recv_full(&self, peer: &Peer) -> bool {
-        (self.recv_hwm != 0 && peer.inbound.len() + peer.lent >= self.recv_hwm)
-            || peer.inbound_bytes >= self.recv_bytes
+    /// Whether a receive queue holding `messages` that cost `bytes` is full: the check made
+    /// before each message joins it.
+    fn recv_full(&self, messages: usize, bytes: usize) -> bool {
+        (self.recv_hwm != 0 && messages >= self.recv_hwm) || bytes >= self.recv_bytes
     }
+}
+
+/// Messages of one pipe handed to the application's receive batch and not yet known to be
+/// read: they still count against that pipe's limits, as libzmq counts a pipe's messages until
+/// the application reads them.
+#[derive(Debug, Clone, Copy)]
+struct Loan {
+    peer: PeerId,
+    messages: usize,
+    bytes: usize,
 }
 
 /// The socket-type rules the table applies.
@@ -131,7 +137,7 @@ pub(crate) enum Routed {
 }
 
 /// Who sent a run of received messages.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Sender {
     pub(crate) peer: PeerId,
     pub(crate) auth: Option<Arc<PeerAuth>>,
@@ -145,8 +151,8 @@ pub(crate) struct PeerTable {
     fair_queue: usize,
     recv_waker: Option<Waker>,
     send_waker: Option<Waker>,
-    /// The pipe whose messages the application's receive batch holds, and what they cost.
-    loan: Option<(PeerId, usize)>,
+    /// What the application's receive batch holds, of which pipe.
+    loan: Option<Loan>,
     /// Set when that pipe is removed (disconnect, unbind, a connector giving up): the
     /// application drops the batch, as the pipe's queue is dropped. Outside the lock, so that
     /// the application checks it without taking the lock.
@@ -186,6 +192,21 @@ impl PeerTable {
         self.limits.send_hwm != 0 && peer.outbound.len() >= self.limits.send_hwm
     }
 
+    /// Messages and bytes of `id` that the application's receive batch holds.
+    fn lent(&self, id: PeerId) -> (usize, usize) {
+        match self.loan {
+            Some(loan) if loan.peer == id => (loan.messages, loan.bytes),
+            _ => (0, 0),
+        }
+    }
+
+    /// Whether `peer`'s receive queue, counting what the application holds unread, is full.
+    fn recv_full(&self, peer: &Peer) -> bool {
+        let (messages, bytes) = self.lent(peer.id);
+        self.limits
+            .recv_full(peer.inbound.len() + messages, peer.inbound_bytes + bytes)
+    }
+
     // ---- lifecycle -------------------------------------------------------------------------
 
     fn insert(&mut self, endpoint: Endpoint, persistent: bool) -> PeerId {
@@ -202,7 +223,6 @@ impl PeerTable {
             outbound: VecDeque::new(),
             inbound: VecDeque::new(),
             inbound_bytes: 0,
-            lent: 0,
             driver_waker: None,
             subscriptions: Subscriptions::default(),
             commands: VecDeque::new(),
@@ -342,7 +362,7 @@ impl PeerTable {
     /// Removes a pipe now (disconnect/unbind): queued messages both ways are dropped,
     /// including those the application's receive batch holds.
     pub(crate) fn remove(&mut self, id: PeerId) {
-        if self.loan.is_some_and(|(loaned, _)| loaned == id) {
+        if self.loan.is_some_and(|loan| loan.peer == id) {
             self.loan = None;
             self.run_revoked.store(true, Ordering::Release);
         }
@@ -358,7 +378,8 @@ impl PeerTable {
     fn remove_if_drained(&mut self, id: PeerId) {
         if let Some(i) = self.peers.iter().position(|p| p.id == id) {
             let p = &self.peers[i];
-            if !p.persistent && p.info.is_none() && p.inbound.is_empty() && p.lent == 0 {
+            let lent = self.loan.is_some_and(|loan| loan.peer == id);
+            if !p.persistent && p.info.is_none() && p.inbound.is_empty() && !lent {
                 self.peers.remove(i);
             }
         }
@@ -371,7 +392,6 @@ impl PeerTable {
         for p in &mut self.peers {
             p.inbound.clear();
             p.inbound_bytes = 0;
-            p.lent = 0;
             p.wake_driver();
         }
         for w in [self.recv_waker.take(), self.send_waker.take()]
@@ -467,24 +487,19 @@ impl PeerTable {
             return;
         }
         let limits = self.limits;
+        let (lent_messages, lent_bytes) = self.lent(id);
         let Some(peer) = self.peers.iter_mut().find(|p| p.id == id) else {
             messages.clear();
             return;
         };
-        // The room check is made before each message, as `offer` does.
-        let queued = peer.inbound.len() + peer.lent;
-        let mut bytes = peer.inbound_bytes;
+        let queued = peer.inbound.len() + lent_messages;
+        let mut bytes = peer.inbound_bytes + lent_bytes;
         let mut taken = 0;
-        while taken < messages.len() {
-            let full = (limits.recv_hwm != 0 && queued + taken >= limits.recv_hwm)
-                || bytes >= limits.recv_bytes;
-            if full && !past_limit {
-                break;
-            }
+        while taken < messages.len() && (past_limit || !limits.recv_full(queued + taken, bytes)) {
             bytes += queued_cost(&messages[taken]);
             taken += 1;
         }
-        peer.inbound_bytes = bytes;
+        peer.inbound_bytes = bytes - lent_bytes;
         if taken == messages.len() {
             if peer.inbound.is_empty() {
                 std::mem::swap(&mut peer.inbound, messages);
@@ -502,20 +517,6 @@ impl PeerTable {
             if let Some(w) = self.recv_waker.take() {
                 w.wake();
             }
-        }
-    }
-
-    /// Queues a received message for the application.
-    #[cfg(test)]
-    pub(crate) fn deliver(&mut self, id: PeerId, message: Message) {
-        if self.closed {
-            return;
-        }
-        let Some(peer) = self.find(id) else { return };
-        peer.inbound_bytes += queued_cost(&message);
-        peer.inbound.push_back(message);
-        if let Some(w) = self.recv_waker.take() {
-            w.wake();
         }
     }
 
@@ -643,19 +644,24 @@ impl PeerTable {
             .any(|(j, p)| j != i && !p.inbound.is_empty());
         let peer = &mut self.peers[i];
         let take = if alone { max.max(1) } else { 1 };
-        let cost = if peer.inbound.len() <= take {
+        let bytes = if peer.inbound.len() <= take {
             std::mem::swap(out, &mut peer.inbound);
-            peer.inbound_bytes
+            std::mem::take(&mut peer.inbound_bytes)
         } else {
             out.extend(peer.inbound.drain(..take));
-            out.iter().map(queued_cost).sum()
+            let bytes = out.iter().map(queued_cost).sum();
+            peer.inbound_bytes -= bytes;
+            bytes
         };
-        peer.lent = out.len();
         let sender = Sender {
             peer: peer.id,
             auth: peer.auth.clone(),
         };
-        self.loan = Some((sender.peer, cost));
+        self.loan = Some(Loan {
+            peer: sender.peer,
+            messages: out.len(),
+            bytes,
+        });
         self.fair_queue = if i + 1 < n { i + 1 } else { 0 };
         Some(sender)
     }
@@ -663,18 +669,20 @@ impl PeerTable {
     /// The application read the run it was lent: the pipe's room comes back, and a pipe that
     /// is gone and drained leaves the table.
     pub(crate) fn return_loan(&mut self) {
-        let Some((id, cost)) = self.loan.take() else {
+        let Some(loan) = self.loan else {
             return;
         };
-        let limits = self.limits;
-        let Some(peer) = self.find(id) else { return };
-        let was_full = limits.recv_full(peer);
-        peer.lent = 0;
-        peer.inbound_bytes -= cost;
+        let was_full = self
+            .peers
+            .iter()
+            .any(|p| p.id == loan.peer && self.recv_full(p));
+        self.loan = None;
         if was_full {
-            peer.wake_driver();
+            if let Some(peer) = self.find(loan.peer) {
+                peer.wake_driver();
+            }
         }
-        self.remove_if_drained(id);
+        self.remove_if_drained(loan.peer);
     }
 
     /// Connected peers (for tests and introspection).

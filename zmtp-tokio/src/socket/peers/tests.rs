@@ -53,6 +53,32 @@ fn info_with_identity(identity: Bytes) -> PeerInfo {
     }
 }
 
+/// A table for `socket_type` with no send limit and at most `recv_hwm` received messages per
+/// peer (0: none).
+fn table(socket_type: SocketType, recv_hwm: usize, router_handover: bool) -> PeerTable {
+    let limits = Limits {
+        send_hwm: 0,
+        recv_hwm,
+        recv_bytes: usize::MAX,
+    };
+    let policy = Policy {
+        socket_type,
+        router_handover,
+        xpub_verbose: false,
+    };
+    PeerTable::new(limits, policy)
+}
+
+/// What a driver's waker would be, for calls that register one.
+fn noop_context() -> Context<'static> {
+    Context::from_waker(futures::task::noop_waker_ref())
+}
+
+/// Delivers `message` from `id` as a closed connection's driver would: past the limits.
+fn deliver(table: &mut PeerTable, id: PeerId, message: Message) {
+    table.offer_run(id, &mut VecDeque::from([message]), true, &noop_context());
+}
+
 fn endpoint() -> Endpoint {
     Endpoint::Tcp {
         host: "127.0.0.1".into(),
@@ -80,13 +106,7 @@ proptest! {
         persistent in proptest::collection::vec(any::<bool>(), PEERS),
         ops in proptest::collection::vec(op(), 0..60),
     ) {
-        let limits = Limits { send_hwm: 0, recv_hwm: 0, recv_bytes: usize::MAX };
-        let policy = Policy {
-            socket_type: SocketType::XPub,
-            router_handover: false,
-            xpub_verbose: false,
-        };
-        let mut table = PeerTable::new(limits, policy);
+        let mut table = table(SocketType::XPub, 0, false);
         // Connecting pipes exist from the start; accepted ones only while connected.
         let mut ids: Vec<Option<PeerId>> = persistent
             .iter()
@@ -121,7 +141,7 @@ proptest! {
                     let id = ids[p].unwrap();
                     let notice = table.peer_subscription(id, true, Bytes::from_static(TOPICS[t])).unwrap();
                     if let Some(notice) = notice {
-                        table.deliver(id, notice);
+                        deliver(&mut table, id, notice);
                     }
                     if !model[p].topics.contains(&t) && !held(&model, &persistent, p, t) {
                         note(true, t);
@@ -132,7 +152,7 @@ proptest! {
                     let id = ids[p].unwrap();
                     let notice = table.peer_subscription(id, false, Bytes::from_static(TOPICS[t])).unwrap();
                     if let Some(notice) = notice {
-                        table.deliver(id, notice);
+                        deliver(&mut table, id, notice);
                     }
                     if model[p].topics.remove(&t) && !held(&model, &persistent, p, t) {
                         note(false, t);
@@ -187,15 +207,8 @@ proptest! {
         handover in any::<bool>(),
         ops in proptest::collection::vec(router_op(), 0..60),
     ) {
-        let limits = Limits { send_hwm: 0, recv_hwm: 0, recv_bytes: usize::MAX };
-        let policy = Policy {
-            socket_type: SocketType::Router,
-            router_handover: handover,
-            xpub_verbose: false,
-        };
-        let mut table = PeerTable::new(limits, policy);
-        let waker = futures::task::noop_waker();
-        let cx = Context::from_waker(&waker);
+        let mut table = table(SocketType::Router, 0, handover);
+        let cx = noop_context();
         let mut ids: Vec<Option<PeerId>> = vec![None; PEERS];
         // The model: which identity each connected peer routes by.
         let mut holder: BTreeMap<usize, usize> = BTreeMap::new();
@@ -294,15 +307,8 @@ proptest! {
         hwm in 1..6usize,
         ops in proptest::collection::vec(recv_op(), 0..120),
     ) {
-        let limits = Limits { send_hwm: 0, recv_hwm: hwm, recv_bytes: usize::MAX };
-        let policy = Policy {
-            socket_type: SocketType::Pull,
-            router_handover: false,
-            xpub_verbose: false,
-        };
-        let mut table = PeerTable::new(limits, policy);
-        let waker = futures::task::noop_waker();
-        let cx = Context::from_waker(&waker);
+        let mut table = table(SocketType::Pull, hwm, false);
+        let cx = noop_context();
         let ids: Vec<PeerId> = (0..PEERS)
             .map(|_| table.attach(None, &endpoint(), info(), None).unwrap().id)
             .collect();
