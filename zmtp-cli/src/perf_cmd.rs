@@ -25,7 +25,7 @@ impl Runtime {
 
 /// The runtime used when neither `--runtime` nor `ZMTP_RUNTIME` says otherwise: the one that
 /// measured faster on the benchmark suite (bench/): 1.4-1.5x the throughput of multi_thread
-/// at 1 and 64 B and half its latency; from 1 KiB up they are within run-to-run noise.
+/// at 1 and 64 B; from 1 KiB up, and for latency, they are within run-to-run noise.
 const DEFAULT_RUNTIME: Runtime = Runtime::Current;
 
 pub(crate) const USAGE: &str = "\
@@ -54,7 +54,7 @@ only: these keys protect nothing.
 
 --runtime current|multi (or env ZMTP_RUNTIME): tokio's current_thread runtime or the
 multi_thread one with a worker per core. Default: current, which measured faster for
-latency and for small-message throughput; from 1 KiB up they are close (bench/README.md).
+small-message throughput; for latency and from 1 KiB up they are close (bench/README.md).
 endpoints: tcp://host:port or ipc://path";
 
 /// Parses the arguments after `zmtp perf` and runs the chosen test.

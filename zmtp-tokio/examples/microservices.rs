@@ -18,6 +18,10 @@ use zmtp_tokio::{
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
+// The multi-thread runtime: this process runs a dozen services at once, which spread over the
+// cores (its pipeline measured 1.7-2.2M jobs/s here against 1.3-1.8M on current_thread, two
+// runs each). `zmtp perf` uses current_thread: a process that only moves messages is faster
+// on one thread.
 #[tokio::main]
 async fn main() -> Result {
     request_reply().await?;

@@ -238,8 +238,8 @@
 //! Each connection is one task; messages move between the application and that task in
 //! batches. On tokio's `current_thread` runtime the hand-off never crosses threads, which on
 //! the 2-core benchmark machine gives about 1.4–1.5× the throughput of the default
-//! multi-thread runtime for 1 and 64 byte messages and about half its latency; the `zmtp perf`
-//! tool uses it by default. From 1 KiB up the two are within run-to-run noise, and a
+//! multi-thread runtime for 1 and 64 byte messages (latency measured the same on both); the
+//! `zmtp perf` tool uses it by default. From 1 KiB up the two are within run-to-run noise, and a
 //! multi-thread runtime pays off for processes that do heavy work of their own. See
 //! `bench/README.md` in the repository for the numbers.
 //!
