@@ -155,13 +155,19 @@ fn hex_frame(token: &str) -> Result<Bytes, String> {
         return Ok(Bytes::new());
     }
     if token.len() % 2 != 0 {
-        return Err(format!("odd number of hex digits in {token:?}"));
+        return Err(format!(
+            "odd number of hex digits ({}) in {}",
+            token.len(),
+            shortened(token)
+        ));
     }
     let digit = |c: u8| -> Result<u8, String> {
-        (c as char)
-            .to_digit(16)
-            .map(|d| d as u8)
-            .ok_or_else(|| format!("not hex: {token:?} (an empty frame is written -)"))
+        (c as char).to_digit(16).map(|d| d as u8).ok_or_else(|| {
+            format!(
+                "not hex: {} (an empty frame is written -)",
+                shortened(token)
+            )
+        })
     };
     token
         .as_bytes()
@@ -169,6 +175,16 @@ fn hex_frame(token: &str) -> Result<Bytes, String> {
         .map(|pair| Ok(digit(pair[0])? << 4 | digit(pair[1])?))
         .collect::<Result<Vec<u8>, String>>()
         .map(Bytes::from)
+}
+
+/// A token quoted for an error message: whole when short, else its start, so that a bad
+/// megabyte of hex still makes a one-line error.
+fn shortened(token: &str) -> String {
+    const SHOWN: usize = 32;
+    match token.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{:?}... ({} characters)", &token[..end], token.len()),
+        None => format!("{token:?}"),
+    }
 }
 
 #[cfg(test)]

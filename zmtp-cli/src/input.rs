@@ -22,43 +22,54 @@ pub(crate) struct Input {
 
 #[derive(Debug)]
 enum Source {
-    Args(VecDeque<String>),
+    /// The arguments, parsed before anything is bound or connected.
+    Args(VecDeque<Message>),
     Stdin(mpsc::Receiver<std::io::Result<Vec<u8>>>),
 }
 
 impl Input {
-    /// Messages from `args`, or from standard input when there are none.
-    pub(crate) fn new(format: Format, args: Vec<String>) -> Input {
+    /// Messages from `args`, or from standard input when there are none. Every argument is
+    /// parsed now: one that is not valid in `format` is a command-line error (exit status 2),
+    /// found before the socket exists.
+    pub(crate) fn new(format: Format, args: Vec<String>) -> CliResult<Input> {
         let source = if args.is_empty() {
             Source::Stdin(read_stdin())
         } else {
-            Source::Args(args.into())
+            let messages = args
+                .iter()
+                .enumerate()
+                .map(|(i, arg)| {
+                    format
+                        .parse(arg.as_bytes())
+                        .map_err(|e| CliError::usage(format!("message argument {}: {e}", i + 1)))
+                })
+                .collect::<CliResult<VecDeque<Message>>>()?;
+            Source::Args(messages)
         };
-        Input {
+        Ok(Input {
             format,
             source,
             taken: 0,
-        }
+        })
     }
 
-    /// The next message, `None` at the end of the input.
+    /// The next message, `None` at the end of the input. A line of stdin that is not valid in
+    /// the format is a failure naming its line number (exit status 1): what came before it
+    /// was sent, so the caller still closes its socket properly.
     pub(crate) async fn next(&mut self) -> CliResult<Option<Message>> {
-        let (raw, what) = match &mut self.source {
-            Source::Args(args) => match args.pop_front() {
-                Some(arg) => (arg.into_bytes(), "message argument"),
-                None => return Ok(None),
-            },
+        let line = match &mut self.source {
+            Source::Args(args) => return Ok(args.pop_front()),
             Source::Stdin(lines) => match lines.recv().await {
-                Some(Ok(line)) => (line, "input line"),
+                Some(Ok(line)) => line,
                 Some(Err(e)) => return Err(CliError::failed(format!("cannot read stdin: {e}"))),
                 None => return Ok(None),
             },
         };
         self.taken += 1;
         self.format
-            .parse(&raw)
+            .parse(&line)
             .map(Some)
-            .map_err(|e| CliError::failed(format!("{what} {}: {e}", self.taken)))
+            .map_err(|e| CliError::failed(format!("input line {}: {e}", self.taken)))
     }
 }
 

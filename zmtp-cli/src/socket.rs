@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use zmtp_tokio::{
-    DealerSocket, Endpoint, Message, Monitor, Options, PairSocket, PubSocket, PullSocket,
-    PushSocket, RepSocket, ReqSocket, RouterSocket, SocketType, SubSocket, XPubSocket, XSubSocket,
+    CloseReport, DealerSocket, Endpoint, Message, Monitor, Options, PairSocket, PubSocket,
+    PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket, SocketType, SubSocket, XPubSocket,
+    XSubSocket,
 };
 
 use crate::error::{CliError, CliResult};
@@ -184,15 +185,12 @@ impl AnySocket {
         })
     }
 
-    /// Closes the socket, waiting up to its linger time for queued messages to leave, and at
-    /// most `limit` (then the background tasks finish on their own). Returns whether every
-    /// queued message was written (always `true` with a `limit`, which does not wait to know).
-    pub(crate) async fn close(self, limit: Option<Duration>) -> bool {
+    /// Closes the socket, waiting up to its linger time for queued messages to be delivered,
+    /// and at most `limit` (then the background tasks finish on their own); reports what was
+    /// not delivered.
+    pub(crate) async fn close(self, limit: Option<Duration>) -> CloseReport {
         match limit {
-            Some(limit) => {
-                each!(self, s => s.close_timeout(limit).await);
-                true
-            }
+            Some(limit) => each!(self, s => s.close_timeout(limit).await),
             None => each!(self, s => s.close().await),
         }
     }

@@ -138,6 +138,29 @@
 //! reconnects; a bound socket has a queue per peer from its handshake until it leaves. A full
 //! receive queue stops reading from that peer, so TCP pushes back on its sender.
 //!
+//! # Closing
+//!
+//! [`Socket::close`] (or dropping the socket, which does the same in the background) stops
+//! taking messages and delivers what the socket accepted, for up to the linger time
+//! ([`Options::linger`], libzmq's ZMQ_LINGER). *Delivered* means read by the peer, not written
+//! to the operating system: closing a TCP socket that has unread bytes in its receive buffer
+//! makes the kernel reset the connection, and the reset discards what the peer had not read
+//! yet. So each connection writes what is queued while reading and discarding what arrives,
+//! then shuts its write side, and waits for the peer to close its side after reading it all.
+//! What could not get that far is in the [`CloseReport`] that `close` returns: messages still
+//! queued per peer, bytes not written, and peers that had not confirmed when linger ran out.
+//!
+//! ```no_run
+//! # async fn f() -> zmtp_tokio::Result<()> {
+//! use zmtp_tokio::PushSocket;
+//! let mut push = PushSocket::new();
+//! push.connect("tcp://127.0.0.1:5555")?;
+//! push.send("last words").await?;
+//! let report = push.close().await;
+//! assert!(report.is_complete(), "not delivered: {report}");
+//! # Ok(()) }
+//! ```
+//!
 //! # Options and defaults
 //!
 //! See [`Options`]: each field names its libzmq option. Where we deviate from libzmq on purpose:
@@ -147,6 +170,7 @@
 //! | `max_message_size` (ZMQ_MAXMSGSIZE) | unlimited | 16 MiB | a peer's frame header must not be able to claim gigabytes; raise it with [`Options::max_message_size`] |
 //! | receive queue size | `recv_hwm` messages | `recv_hwm` messages or 4 MiB, whichever is reached first (a larger single message still passes) | bounds memory per peer for large messages |
 //! | `linger` (ZMQ_LINGER) | for ever | 30 s | a dropped socket must not keep tasks alive for ever for an unreachable peer; [`Socket::close`] waits for it |
+//! | what linger waits for | messages written to the kernel | messages read by the peer (it closed its side after our end of stream); see [Closing](#closing) | a close with unread input resets the connection, and the reset loses what the kernel had accepted |
 //! | reconnect after the peer refused our socket type or sent ERROR during the handshake | stops | stops | retrying cannot succeed |
 //! | `ipc://` path already bound by a live process | socket file replaced | `Error::Bind` (address in use) | stealing a live endpoint is never what was meant; stale files are still replaced |
 //! | subscriptions a publisher keeps per subscriber | unlimited | 10,000 topics or 1 MiB; a subscriber asking for more is disconnected ([`Refusal::TooManySubscriptions`]) | a peer must not be able to exhaust a publisher's memory or make every publish slow |
@@ -262,6 +286,7 @@
 //! closed. Dropped connections are also logged through `tracing` at `info` level.
 #![forbid(unsafe_code)]
 
+mod close_report;
 mod endpoint;
 mod engine;
 mod error;
@@ -272,6 +297,7 @@ mod security;
 mod socket;
 mod transport;
 
+pub use close_report::{CloseReport, Undelivered};
 pub use endpoint::{Endpoint, IntoEndpoint};
 pub use error::{Error, Result, TrySendError};
 pub use monitor::{DisconnectReason, Monitor, MonitorEvent, Refusal};

@@ -144,8 +144,9 @@ async fn push(endpoint: &str, sequence: Sequence) -> Result<(), Failure> {
         let message = seq_message(tag, seq, sequence.parts, sequence.part_len);
         push.send(message).await?;
     }
-    if !push.close_timeout(Duration::from_secs(20)).await {
-        return Err("messages still undelivered after 20 s".into());
+    let report = push.close_timeout(Duration::from_secs(20)).await;
+    if !report.is_complete() {
+        return Err(format!("messages undelivered: {report}").into());
     }
     println!("DONE");
     Ok(())

@@ -35,7 +35,7 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
     common.check(SocketType::Req)?;
     let format = common.format()?;
     let printer = Printer::new(format.clone());
-    let mut input = Input::new(format, messages);
+    let mut input = Input::new(format, messages)?;
     let mut failures = Failures::new();
     let mut socket = common.open(SocketType::Req, &failures, "", false).await?;
 

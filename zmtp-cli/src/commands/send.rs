@@ -22,7 +22,8 @@ written in the --format: in text (the default) its frames are separated by a TAB
 in hex, `6869 -` is the frames `hi` and an empty one.
 
 It first waits until a peer is connected (and, for PUB and XPUB, 200 ms more for its
-subscriptions to arrive), then sends, then waits up to --linger for everything to leave.
+subscriptions to arrive), then sends, then waits up to --linger for everything to be
+delivered.
 
 types: push pub xpub xsub dealer router pair. ROUTER: the first frame is the identity of the
 peer to send to (an identity no connected peer has is an error). XSUB: a message starting
@@ -34,8 +35,12 @@ examples:
   seq 3 | zmtp send --type pub --bind tcp://*:5556
   zmtp send --format hex --type push --connect tcp://127.0.0.1:5555 \"6869 -\"
 
-exit status: 0 once everything was sent; 1 when no peer came or a message could not be
-sent within --timeout, on authentication failure or bad input; 2 on a bad command line.";
+exit status: 0 once every message was delivered (each peer read it: it closed its side of the
+connection after our last message); 1 when no peer came, a message could not be sent within
+--timeout, the linger time ran out before everything was delivered, on authentication failure,
+or on a line of stdin that is not valid in the --format (what came before it is delivered);
+2 on a bad command line, a MESSAGE argument not valid in the --format included (nothing is
+bound or connected then).";
 
 /// How long a PUB or XPUB waits after its first peer connected, for subscriptions to arrive.
 const SUBSCRIPTION_SETTLE: Duration = Duration::from_millis(200);
@@ -51,7 +56,7 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
         )));
     }
     common.check(kind)?;
-    let mut input = Input::new(common.format()?, messages);
+    let mut input = Input::new(common.format()?, messages)?;
     let mut failures = Failures::new();
     let mut socket = common.open(kind, &failures, "", false).await?;
     let timeout = common.timeout;
@@ -68,9 +73,16 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
     }
 
     let mut sent = 0u64;
+    let mut bad_input = None;
     while common.count.is_none_or(|n| sent < n) {
-        let Some(message) = input.next().await? else {
-            break;
+        let message = match input.next().await {
+            Ok(Some(message)) => message,
+            Ok(None) => break,
+            // What was sent before the bad line is still delivered: close first.
+            Err(e) => {
+                bad_input = Some(e);
+                break;
+            }
         };
         guard(
             &mut failures,
@@ -86,11 +98,15 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
         .await?;
         sent += 1;
     }
-    if socket.close(None).await {
+    let report = socket.close(None).await;
+    if let Some(e) = bad_input {
+        return Err(e);
+    }
+    if report.is_complete() {
         Ok(())
     } else {
-        Err(CliError::failed(
-            "the linger time ran out before every message was sent (see --linger)",
-        ))
+        Err(CliError::failed(format!(
+            "not everything was delivered within the linger time (see --linger): {report}"
+        )))
     }
 }

@@ -7,6 +7,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zmtp_core::{AuthError, ConnectionError};
 
+use crate::close_report::Undelivered;
 use crate::endpoint::Endpoint;
 use crate::engine::driver::{DriveOutcome, Driver};
 use crate::engine::reconnect::Backoff;
@@ -33,7 +34,7 @@ pub(crate) async fn listen(
                 let address = auth_address(&peer_addr);
                 shared.monitor.emit(MonitorEvent::Accepted {
                     endpoint: endpoint.clone(),
-                    peer_addr,
+                    peer_addr: peer_addr.clone(),
                 });
                 match Driver::new(
                     shared.clone(),
@@ -41,6 +42,7 @@ pub(crate) async fn listen(
                     None,
                     stream,
                     address,
+                    Some(peer_addr),
                     stop.child_token(),
                 ) {
                     Ok(driver) => {
@@ -70,13 +72,12 @@ pub(crate) async fn connect(
 ) {
     let options = &shared.options;
     let mut backoff = Backoff::new(options.reconnect_interval, options.reconnect_interval_max);
-    let mut linger_deadline: Option<Option<Instant>> = None;
     loop {
-        if stop.is_cancelled() && !keep_lingering(&shared, pipe, &mut linger_deadline) {
+        if stop.is_cancelled() && !keep_lingering(&shared, pipe) {
             break;
         }
         let attempt = tokio::select! {
-            _ = stop.cancelled(), if linger_deadline.is_none() => continue,
+            _ = stop.cancelled(), if !stop.is_cancelled() => continue,
             attempt = transport::connect(&endpoint) => attempt,
         };
         match attempt {
@@ -90,6 +91,7 @@ pub(crate) async fn connect(
                     Some(pipe),
                     stream,
                     endpoint_address(&endpoint),
+                    None,
                     stop.child_token(),
                 ) {
                     Ok(driver) => driver,
@@ -109,7 +111,7 @@ pub(crate) async fn connect(
             }
             Err(e) => tracing::debug!(%endpoint, error = %e, "connect failed"),
         }
-        if stop.is_cancelled() && !keep_lingering(&shared, pipe, &mut linger_deadline) {
+        if stop.is_cancelled() && !keep_lingering(&shared, pipe) {
             break;
         }
         let wait = backoff.next_wait();
@@ -118,14 +120,16 @@ pub(crate) async fn connect(
             interval: wait,
         });
         tokio::select! {
-            _ = stop.cancelled(), if linger_deadline.is_none() => {}
+            _ = stop.cancelled(), if !stop.is_cancelled() => {}
             _ = tokio::time::sleep(wait) => {}
         }
     }
     {
         let mut table = shared.table();
-        if table.is_closed() && !table.outbound_is_empty(pipe) {
-            shared.note_undelivered();
+        if table.is_closed() {
+            let mut undelivered = Undelivered::new(endpoint.clone(), None);
+            (undelivered.queued_messages, undelivered.queued_bytes) = table.backlog(pipe);
+            shared.report_undelivered(undelivered);
         }
         table.remove(pipe);
     }
@@ -134,15 +138,13 @@ pub(crate) async fn connect(
 
 /// After the socket closed, a connector keeps trying while its pipe holds messages and linger
 /// allows (libzmq delivers queued messages to peers that come up during linger).
-fn keep_lingering(shared: &Shared, pipe: PeerId, deadline: &mut Option<Option<Instant>>) -> bool {
+fn keep_lingering(shared: &Shared, pipe: PeerId) -> bool {
     let table = shared.table();
     if !table.is_closed() || table.outbound_is_empty(pipe) {
         return false;
     }
     drop(table);
-    let deadline =
-        *deadline.get_or_insert_with(|| shared.options.linger.map(|l| Instant::now() + l));
-    deadline.is_none_or(|d| Instant::now() < d)
+    shared.linger_deadline().is_none_or(|d| Instant::now() < d)
 }
 
 /// Reconnecting cannot help when the peer is of a kind we cannot talk to or told us to stop

@@ -3,13 +3,16 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
+
+use tokio::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use zmtp_core::{Message, SocketType};
 
+use crate::close_report::{CloseReport, Undelivered};
 use crate::endpoint::{Endpoint, IntoEndpoint};
 use crate::engine::endpoints;
 use crate::error::{Error, Result};
@@ -29,9 +32,11 @@ pub(crate) struct Shared {
     pub(crate) tasks: TaskTracker,
     shutdown: CancellationToken,
     endpoints: Mutex<Vec<EndpointEntry>>,
-    /// Set when, after the socket closed, a connection or connector ended with messages it
-    /// had not written (linger expired, or the connection failed).
-    undelivered_at_close: AtomicBool,
+    /// When the socket's tasks stop trying to deliver: the linger time after the close (`None`
+    /// inside: never). Set once, when the socket closes.
+    linger_deadline: OnceLock<Option<Instant>>,
+    /// What the tasks of the closed socket could not deliver, one entry per peer.
+    undelivered: Mutex<Vec<Undelivered>>,
 }
 
 #[derive(Debug)]
@@ -50,9 +55,31 @@ impl Shared {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A task of a closing socket is ending with messages it could not write.
-    pub(crate) fn note_undelivered(&self) {
-        self.undelivered_at_close.store(true, Ordering::Relaxed);
+    /// The socket closed: when its tasks give up delivering (`None`: never). The linger time
+    /// counts from the first call, made when the socket closes.
+    pub(crate) fn linger_deadline(&self) -> Option<Instant> {
+        *self
+            .linger_deadline
+            .get_or_init(|| self.options.linger.map(|linger| Instant::now() + linger))
+    }
+
+    /// A task of the closed socket ends with something it could not deliver.
+    pub(crate) fn report_undelivered(&self, undelivered: Undelivered) {
+        if !undelivered.is_empty() {
+            self.undelivered
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(undelivered);
+        }
+    }
+
+    fn close_report(&self, stopped_waiting: bool) -> CloseReport {
+        let undelivered = self
+            .undelivered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        CloseReport::new(undelivered, stopped_waiting)
     }
 
     fn endpoints(&self) -> MutexGuard<'_, Vec<EndpointEntry>> {
@@ -118,7 +145,8 @@ impl SocketCore {
                 tasks: TaskTracker::new(),
                 shutdown: CancellationToken::new(),
                 endpoints: Mutex::new(Vec::new()),
-                undelivered_at_close: AtomicBool::new(false),
+                linger_deadline: OnceLock::new(),
+                undelivered: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -197,17 +225,27 @@ impl SocketCore {
     }
 
     fn begin_close(&self) {
+        // The deadline first: the tasks woken by the close read it.
+        self.shared.linger_deadline();
         self.table().close();
         self.shared.shutdown.cancel();
         self.shared.tasks.close();
     }
 
-    /// Closes and waits until queued messages are delivered or linger expires; returns
-    /// whether every queued message was written to a connection.
-    pub(crate) async fn close(self) -> bool {
+    /// Closes and waits until queued messages are delivered or linger expires, at most
+    /// `limit`; reports what was not delivered.
+    pub(crate) async fn close(self, limit: Option<std::time::Duration>) -> CloseReport {
         self.begin_close();
-        self.shared.tasks.wait().await;
-        !self.shared.undelivered_at_close.load(Ordering::Relaxed)
+        let done = match limit {
+            None => {
+                self.shared.tasks.wait().await;
+                true
+            }
+            Some(limit) => tokio::time::timeout(limit, self.shared.tasks.wait())
+                .await
+                .is_ok(),
+        };
+        self.shared.close_report(!done)
     }
 
     /// Whether this send should spend a unit of tokio's cooperative budget (one every

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use zmtp_core::{Message, SocketType};
 
+use crate::close_report::CloseReport;
 use crate::endpoint::{Endpoint, IntoEndpoint};
 use crate::error::Result;
 use crate::monitor::Monitor;
@@ -191,20 +192,23 @@ impl<K: Kind> Socket<K> {
         self.core.table().connected_peers()
     }
 
-    /// Closes the socket and waits until every queued message is delivered or the linger time
-    /// has passed, and every task of the socket has ended. Returns whether every message queued
-    /// for sending was written to a connection: `false` when linger expired first, or a
-    /// connection failed, with messages still queued (they are dropped).
-    pub async fn close(self) -> bool {
-        self.core.close().await
+    /// Closes the socket and waits until every message it accepted is delivered or the linger
+    /// time has passed, and every task of the socket has ended; reports what was not
+    /// delivered.
+    ///
+    /// Delivered means read by the peer: each connection writes what is queued, shuts its
+    /// write side, and waits for the peer to close its side after reading everything. Messages
+    /// still queued when linger runs out, or written but not confirmed, are listed in the
+    /// [`CloseReport`] (and dropped). Dropping the socket does the same in the background.
+    pub async fn close(self) -> CloseReport {
+        self.core.close(None).await
     }
 
-    /// Like [`close`](Self::close), but gives up waiting after `timeout` (tasks still end by
-    /// themselves when linger expires).
-    pub async fn close_timeout(self, timeout: Duration) -> bool {
-        tokio::time::timeout(timeout, self.core.close())
-            .await
-            .is_ok()
+    /// Like [`close`](Self::close), but stops waiting after `timeout`: the report then says
+    /// [`stopped_waiting`](CloseReport::stopped_waiting), and the tasks go on until linger
+    /// ends.
+    pub async fn close_timeout(self, timeout: Duration) -> CloseReport {
+        self.core.close(Some(timeout)).await
     }
 }
 

@@ -406,12 +406,19 @@ impl PeerTable {
         self.closed
     }
 
-    /// Whether `id` is a pipe of an accepted connection with queued outbound messages: they
-    /// go when the connection goes (a connecting pipe keeps them for the next connection).
-    pub(crate) fn owns_queued_messages(&self, id: PeerId) -> bool {
-        self.peers
-            .iter()
-            .any(|p| p.id == id && !p.persistent && !p.outbound.is_empty())
+    /// Whether `id` is a connecting endpoint's pipe, which outlives its connections.
+    pub(crate) fn is_persistent(&self, id: PeerId) -> bool {
+        self.peers.iter().any(|p| p.id == id && p.persistent)
+    }
+
+    /// The messages queued for `id` to send, and their payload bytes.
+    pub(crate) fn backlog(&self, id: PeerId) -> (usize, usize) {
+        self.peers.iter().find(|p| p.id == id).map_or((0, 0), |p| {
+            (
+                p.outbound.len(),
+                p.outbound.iter().map(Message::byte_len).sum(),
+            )
+        })
     }
 
     /// Whether the pipe exists and has no queued outbound messages.

@@ -28,6 +28,10 @@ use crate::socket::core::Shared;
 use crate::socket::peers::{PeerId, PeerTable, SubscriptionCommand};
 use crate::transport::{ReadHalf, Stream, WriteHalf};
 
+mod closing;
+
+use closing::Closing;
+
 /// Encoded bytes allowed to wait for the socket before we stop taking messages from the queue.
 const OUTBOX_HIGH_WATER: usize = 256 * 1024;
 /// Messages moved from the peer's queue into the connection per lock: more than a default
@@ -57,6 +61,8 @@ pub(crate) struct DriveOutcome {
 pub(crate) struct Driver {
     shared: Arc<Shared>,
     endpoint: Endpoint,
+    /// An accepted connection's peer (`ip:port` or ipc path), for the close report.
+    peer_address: Option<String>,
     /// The pipe this connection feeds: the `connect`ed endpoint's from the start, an accepted
     /// connection's once its handshake completes.
     pipe: Option<PeerId>,
@@ -78,8 +84,11 @@ pub(crate) struct Driver {
     timer: Pin<Box<Sleep>>,
     timer_at: Option<Instant>,
     stop: Pin<Box<WaitForCancellationFutureOwned>>,
-    /// Set once the socket or endpoint is closing: the linger deadline (`None`: for ever).
-    closing: Option<Option<Instant>>,
+    /// Set once the socket or endpoint is closing.
+    closing: Option<Closing>,
+    /// Whether this connection took messages to send: then a close waits for the peer to
+    /// confirm it read them.
+    sent_messages: bool,
     batch: VecDeque<Message>,
     commands: Vec<SubscriptionCommand>,
     ended: Option<DisconnectReason>,
@@ -98,11 +107,12 @@ impl Driver {
         endpoint: Endpoint,
         pipe: Option<PeerId>,
         stream: Stream,
-        peer_address: String,
+        auth_address: String,
+        peer_address: Option<String>,
         stop: tokio_util::sync::CancellationToken,
     ) -> Result<Driver, crate::error::Error> {
         let mut config = shared.options.connection_config(shared.socket_type);
-        config.peer_address = peer_address;
+        config.peer_address = auth_address;
         let conn =
             Connection::new(config, Instant::now().into_std()).map_err(crate::Error::Config)?;
         let (reader, writer) = stream.into_split();
@@ -110,6 +120,7 @@ impl Driver {
         Ok(Driver {
             shared,
             endpoint,
+            peer_address,
             pipe,
             attached: false,
             routing_id: None,
@@ -124,6 +135,7 @@ impl Driver {
             timer_at: None,
             stop: Box::pin(stop.cancelled_owned()),
             closing: None,
+            sent_messages: false,
             batch: VecDeque::new(),
             commands: Vec::new(),
             ended: None,
@@ -138,14 +150,8 @@ impl Driver {
         let outcome = poll_fn(|cx| self.poll_drive(cx)).await;
         {
             let mut table = self.shared.table();
-            // Only a connection that carried messages can leave some unwritten (a handshake
-            // cut short by the close leaves just its own commands).
-            let unwritten = self.attached
-                && (self.conn.pending_transmit() > 0
-                    || !self.writing.is_empty()
-                    || self.pipe.is_some_and(|id| table.owns_queued_messages(id)));
-            if table.is_closed() && unwritten {
-                self.shared.note_undelivered();
+            if table.is_closed() {
+                self.shared.report_undelivered(self.undelivered(&table));
             }
             if let (true, Some(id)) = (self.attached, self.pipe) {
                 table.detach(id);
@@ -182,6 +188,9 @@ impl Driver {
             if let Some(outcome) = self.finished(cx) {
                 return Poll::Ready(outcome);
             }
+            if self.closing.is_some_and(|c| c.half_closed) {
+                return self.poll_drain(cx);
+            }
             progress |= self.pull_outbound(cx);
             match self.poll_write(cx) {
                 Ok(p) => progress |= p,
@@ -211,20 +220,6 @@ impl Driver {
             self.input_ended = Some(error);
         }
         self.conn.handle_eof(Self::now());
-    }
-
-    /// The socket or this endpoint is closing.
-    fn begin_close(&mut self) {
-        let deadline = if self.shared.table().is_closed() {
-            self.shared
-                .options
-                .linger
-                .map(|linger| Instant::now() + linger)
-        } else {
-            // An endpoint being disconnected or unbound has nothing left to deliver.
-            Some(Instant::now())
-        };
-        self.closing = Some(deadline);
     }
 
     /// Handles the connection's events, and moves received messages into the peer table,
@@ -434,27 +429,7 @@ impl Driver {
                 handshake_done: self.attached,
             });
         }
-        let deadline = self.closing?;
-        let expired = deadline.is_some_and(|d| d <= Instant::now());
-        // Only a pipe with queued messages is worth lingering for; an accepted connection that
-        // has not finished its handshake has none.
-        let work_left = match self.pipe {
-            None => false,
-            Some(id) => {
-                !self.writing.is_empty()
-                    || self.conn.pending_transmit() > 0
-                    || !self.shared.table().outbound_is_empty(id)
-            }
-        };
-        if expired || !work_left {
-            self.conn.close(None);
-            while self.conn.poll_event().is_some() {}
-            return Some(DriveOutcome {
-                reason: DisconnectReason::Closed,
-                handshake_done: self.attached,
-            });
-        }
-        None
+        self.finish_closing(cx)
     }
 
     /// Moves queued messages into the connection while the encoded backlog is small.
@@ -489,6 +464,7 @@ impl Driver {
                 SubscriptionCommand::Cancel(topic) => self.conn.cancel(&topic),
             };
         }
+        self.sent_messages |= !self.batch.is_empty();
         for message in self.batch.drain(..) {
             // Cannot fail: the connection is ready and messages are never empty here.
             let _ = self.conn.send(&message);
@@ -583,7 +559,7 @@ impl Driver {
     /// Keeps the timer on the earliest deadline and fires the connection's timers.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
         let conn_deadline = self.conn.poll_timeout().map(Instant::from_std);
-        let linger_deadline = self.closing.flatten();
+        let linger_deadline = self.closing.and_then(|c| c.deadline);
         let deadline = match (conn_deadline, linger_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
