@@ -17,9 +17,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::task::JoinHandle;
 use zmtp_tokio::{
-    ConnectionError, DealerSocket, DisconnectReason, Endpoint, Message, Monitor, MonitorEvent,
-    Options, PairSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket,
-    SocketType, SubSocket, XPubSocket, XSubSocket,
+    ConnectionError, DisconnectReason, Endpoint, Monitor, MonitorEvent, Options, SocketType,
 };
 
 use crate::raw_peer::{command, greeting, message, ready};
@@ -220,132 +218,34 @@ where
 
 // ---- one of our sockets, whatever its type -----------------------------------------------------
 
-/// One of our sockets of any type.
-#[derive(Debug)]
-pub enum AnySocket {
-    /// REQ.
-    Req(ReqSocket),
-    /// REP.
-    Rep(RepSocket),
-    /// PUB.
-    Pub(PubSocket),
-    /// SUB (subscribed to everything).
-    Sub(SubSocket),
-    /// PUSH.
-    Push(PushSocket),
-    /// PULL.
-    Pull(PullSocket),
-    /// DEALER.
-    Dealer(DealerSocket),
-    /// ROUTER.
-    Router(RouterSocket),
-    /// PAIR.
-    Pair(PairSocket),
-    /// XPUB.
-    XPub(XPubSocket),
-    /// XSUB (subscribed to everything).
-    XSub(XSubSocket),
-}
+pub use zmtp_tokio::AnySocket;
 
-macro_rules! on_any {
-    ($socket:expr, $s:ident => $body:expr) => {
-        match $socket {
-            AnySocket::Req($s) => $body,
-            AnySocket::Rep($s) => $body,
-            AnySocket::Pub($s) => $body,
-            AnySocket::Sub($s) => $body,
-            AnySocket::Push($s) => $body,
-            AnySocket::Pull($s) => $body,
-            AnySocket::Dealer($s) => $body,
-            AnySocket::Router($s) => $body,
-            AnySocket::Pair($s) => $body,
-            AnySocket::XPub($s) => $body,
-            AnySocket::XSub($s) => $body,
-        }
-    };
-}
-
-impl AnySocket {
-    /// A socket of `kind`; a SUB subscribes to everything.
-    pub fn new(kind: Kind, options: Options) -> AnySocket {
-        let mut socket = match kind {
-            Kind::Req => ReqSocket::with_options(options).map(AnySocket::Req),
-            Kind::Rep => RepSocket::with_options(options).map(AnySocket::Rep),
-            Kind::Pub => PubSocket::with_options(options).map(AnySocket::Pub),
-            Kind::Sub => SubSocket::with_options(options).map(AnySocket::Sub),
-            Kind::Push => PushSocket::with_options(options).map(AnySocket::Push),
-            Kind::Pull => PullSocket::with_options(options).map(AnySocket::Pull),
-            Kind::Dealer => DealerSocket::with_options(options).map(AnySocket::Dealer),
-            Kind::Router => RouterSocket::with_options(options).map(AnySocket::Router),
-            Kind::Pair => PairSocket::with_options(options).map(AnySocket::Pair),
-            Kind::XPub => XPubSocket::with_options(options).map(AnySocket::XPub),
-            Kind::XSub => XSubSocket::with_options(options).map(AnySocket::XSub),
-        }
-        .expect("valid options");
-        match &mut socket {
-            AnySocket::Sub(sub) => sub.subscribe("").expect("subscribe"),
-            AnySocket::XSub(xsub) => xsub.subscribe("").expect("subscribe"),
-            _ => {}
-        }
-        socket
+/// One of our sockets of `kind`; a SUB or XSUB subscribes to everything.
+pub fn any_socket(kind: Kind, options: Options) -> AnySocket {
+    let socket = AnySocket::new(kind.socket_type(), options).expect("valid options");
+    if socket.can_subscribe() {
+        socket.subscribe("").expect("subscribe");
     }
+    socket
+}
 
+/// What the hostile tests do with any socket, panicking on errors they do not expect.
+#[allow(async_fn_in_trait)]
+pub trait AnySocketExt {
     /// Binds a fresh endpoint of `t`.
-    pub async fn bind(&self, t: Transport) -> Endpoint {
-        on_any!(self, s => s.bind(t.bind_endpoint()).await).expect("bind")
-    }
-
-    /// Connects to `endpoint`.
-    pub fn connect(&self, endpoint: &Endpoint) {
-        on_any!(self, s => s.connect(endpoint)).expect("connect")
-    }
-
-    /// A monitor of the socket.
-    pub fn monitor(&self) -> Monitor {
-        on_any!(self, s => s.monitor())
-    }
-
-    /// Peers whose handshake completed.
-    pub fn connected_peers(&self) -> usize {
-        on_any!(self, s => s.connected_peers())
-    }
-
-    /// Sends (REQ: a request; REP: the reply; PUB: publishes; ROUTER: to the identity in the
-    /// first frame). Panics for SUB and PULL.
-    pub async fn send(&mut self, message: impl Into<Message>) -> zmtp_tokio::Result<()> {
-        match self {
-            AnySocket::Req(s) => s.send(message).await,
-            AnySocket::Rep(s) => s.send(message).await,
-            AnySocket::Pub(s) => s.send(message).await,
-            AnySocket::Push(s) => s.send(message).await,
-            AnySocket::Dealer(s) => s.send(message).await,
-            AnySocket::Router(s) => s.send(message).await,
-            AnySocket::Pair(s) => s.send(message).await,
-            AnySocket::XPub(s) => s.send(message).await,
-            AnySocket::XSub(s) => s.send(message).await,
-            AnySocket::Sub(_) | AnySocket::Pull(_) => panic!("{self:?} cannot send"),
-        }
-    }
-
-    /// Receives. Panics for PUB and PUSH.
-    pub async fn recv(&mut self) -> zmtp_tokio::Result<Message> {
-        match self {
-            AnySocket::Req(s) => s.recv().await,
-            AnySocket::Rep(s) => s.recv().await,
-            AnySocket::Sub(s) => s.recv().await,
-            AnySocket::Pull(s) => s.recv().await,
-            AnySocket::Dealer(s) => s.recv().await,
-            AnySocket::Router(s) => s.recv().await,
-            AnySocket::Pair(s) => s.recv().await,
-            AnySocket::XPub(s) => s.recv().await,
-            AnySocket::XSub(s) => s.recv().await,
-            AnySocket::Pub(_) | AnySocket::Push(_) => panic!("{self:?} cannot receive"),
-        }
-    }
+    async fn bind_on(&self, t: Transport) -> Endpoint;
 
     /// Receives within [`LIMIT`], panicking on an error; the last frame as text (a ROUTER's
     /// first frame is the identity).
-    pub async fn recv_text(&mut self, what: &str) -> String {
+    async fn recv_text(&mut self, what: &str) -> String;
+}
+
+impl AnySocketExt for AnySocket {
+    async fn bind_on(&self, t: Transport) -> Endpoint {
+        self.bind(t.bind_endpoint()).await.expect("bind")
+    }
+
+    async fn recv_text(&mut self, what: &str) -> String {
         let message = within(LIMIT, what, self.recv()).await.expect(what);
         let last = message.frames().last().cloned().unwrap_or_default();
         String::from_utf8_lossy(&last).into_owned()
@@ -409,10 +309,10 @@ impl Arena {
     /// PAIR's good peer connects only in [`still_serves`](Self::still_serves) (or
     /// [`connect_good`](Self::connect_good)): a PAIR admits one peer at a time.
     pub async fn start(kind: Kind, t: Transport, options: Options) -> Arena {
-        let subject = AnySocket::new(kind, options);
-        let endpoint = subject.bind(t).await;
+        let subject = any_socket(kind, options);
+        let endpoint = subject.bind_on(t).await;
         let monitor = subject.monitor();
-        let good = AnySocket::new(kind.partner(), Options::default().identity(GOOD_IDENTITY));
+        let good = any_socket(kind.partner(), Options::default().identity(GOOD_IDENTITY));
         let mut arena = Arena {
             kind,
             subject,
@@ -434,7 +334,7 @@ impl Arena {
     /// Connects the good peer, waits for its handshake, and sends its first messages (done by
     /// [`start`](Self::start) but for a PAIR).
     pub async fn connect_good(&mut self) {
-        self.good.connect(&self.endpoint);
+        self.good.connect(&self.endpoint).expect("connect");
         wait_for_event(&mut self.monitor, LIMIT, |e| {
             matches!(e, MonitorEvent::HandshakeSucceeded { .. })
         })
@@ -762,6 +662,12 @@ impl Hostile {
                         .into_split();
                     (Box::new(r), Box::new(w))
                 }
+                Endpoint::Memory(name) => {
+                    let stream = zmtp_tokio::testing::connect_stream(&name).expect("connect");
+                    let (r, w) = tokio::io::split(stream);
+                    (Box::new(r), Box::new(w))
+                }
+                other => panic!("no transport for {other}"),
             };
         Hostile {
             reader: BufReader::new(reader),

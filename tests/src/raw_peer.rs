@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use zmtp_tokio::Endpoint;
 
-use crate::socket_harness::{unique_ipc_endpoint, Transport};
+use crate::socket_harness::{unique_ipc_endpoint, unique_memory_endpoint, Transport};
 
 /// Frame flag: more frames follow.
 pub const MORE: u8 = 0x01;
@@ -165,13 +165,21 @@ impl RawPeer {
         RawPeer::new(Box::new(r), Box::new(w))
     }
 
-    /// Opens a connection to a `tcp://` or `ipc://` endpoint.
+    /// Opens a connection to a `tcp://`, `ipc://` or `mem://` endpoint.
     pub async fn connect(endpoint: &Endpoint) -> io::Result<RawPeer> {
         match endpoint.to_connectable() {
             Endpoint::Tcp { host, port } => Ok(RawPeer::from_tcp(
                 TcpStream::connect((host.as_str(), port)).await?,
             )),
             Endpoint::Ipc(path) => Ok(RawPeer::from_unix(UnixStream::connect(path).await?)),
+            Endpoint::Memory(name) => {
+                let (r, w) = tokio::io::split(zmtp_tokio::testing::connect_stream(&name)?);
+                Ok(RawPeer::new(Box::new(r), Box::new(w)))
+            }
+            other => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("no transport for {other}"),
+            )),
         }
     }
 
@@ -326,6 +334,11 @@ pub enum RawListener {
     Tcp(TcpListener, String),
     /// On a unique path.
     Ipc(UnixListener, String),
+    /// On a unique `mem://` name (accepting needs `&mut`, hence the lock).
+    Memory(
+        tokio::sync::Mutex<zmtp_tokio::testing::MemoryListener>,
+        String,
+    ),
 }
 
 impl RawListener {
@@ -342,13 +355,22 @@ impl RawListener {
                 let path = endpoint.trim_start_matches("ipc://").to_owned();
                 Ok(RawListener::Ipc(UnixListener::bind(path)?, endpoint))
             }
+            Transport::Memory => {
+                let endpoint = unique_memory_endpoint();
+                let name = endpoint.trim_start_matches("mem://");
+                let listener = zmtp_tokio::testing::MemoryListener::bind(name)?;
+                Ok(RawListener::Memory(
+                    tokio::sync::Mutex::new(listener),
+                    endpoint,
+                ))
+            }
         }
     }
 
     /// The endpoint to connect to.
     pub fn endpoint(&self) -> &str {
         match self {
-            RawListener::Tcp(_, e) | RawListener::Ipc(_, e) => e,
+            RawListener::Tcp(_, e) | RawListener::Ipc(_, e) | RawListener::Memory(_, e) => e,
         }
     }
 
@@ -368,6 +390,14 @@ impl RawListener {
                     .await
                     .map_err(timed_out)??;
                 Ok(RawPeer::from_unix(s))
+            }
+            RawListener::Memory(l, _) => {
+                let mut l = l.lock().await;
+                let (s, _) = tokio::time::timeout(limit, l.accept())
+                    .await
+                    .map_err(timed_out)??;
+                let (r, w) = tokio::io::split(s);
+                Ok(RawPeer::new(Box::new(r), Box::new(w)))
             }
         }
     }

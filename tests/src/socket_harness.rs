@@ -4,7 +4,9 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use zmtp_tokio::{Endpoint, Kind, Message, Monitor, MonitorEvent, Socket};
 
@@ -15,6 +17,8 @@ pub enum Transport {
     Tcp,
     /// `ipc:///tmp/...`
     Ipc,
+    /// `mem://...`: in-memory pipes, for tests on tokio's paused clock.
+    Memory,
 }
 
 impl Transport {
@@ -23,6 +27,7 @@ impl Transport {
         match self {
             Transport::Tcp => "tcp://127.0.0.1:0".to_owned(),
             Transport::Ipc => unique_ipc_endpoint(),
+            Transport::Memory => unique_memory_endpoint(),
         }
     }
 
@@ -36,8 +41,15 @@ impl Transport {
                 format!("tcp://127.0.0.1:{port}")
             }
             Transport::Ipc => unique_ipc_endpoint(),
+            Transport::Memory => unique_memory_endpoint(),
         }
     }
+}
+
+/// A fresh `mem://` endpoint, unique within the process (the only place it can be reached).
+pub fn unique_memory_endpoint() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!("mem://beh-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A fresh `ipc://` endpoint in the temporary directory, unique within and across processes.
@@ -62,7 +74,8 @@ pub async fn within<F: Future>(limit: Duration, what: &str, future: F) -> F::Out
     }
 }
 
-/// Polls `condition` every few milliseconds until it holds; panics with `what` after `limit`.
+/// Polls `condition` every few milliseconds until it holds; panics with `what` after `limit`
+/// (tokio's clock, so that it also bounds a test on the paused clock).
 pub async fn wait_until(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !condition() {
@@ -137,6 +150,31 @@ pub fn text(message: &Message) -> String {
         .unwrap_or_default()
 }
 
+/// One test function running `super::$name` over one transport: tcp and ipc as
+/// multi-threaded tokio tests on the wall clock, mem on the paused clock.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! transport_case {
+    (tcp $name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn tcp() {
+            super::$name($crate::socket_harness::Transport::Tcp).await
+        }
+    };
+    (ipc $name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn ipc() {
+            super::$name($crate::socket_harness::Transport::Ipc).await
+        }
+    };
+    (mem $name:ident) => {
+        #[tokio::test(start_paused = true)]
+        async fn mem() {
+            super::$name($crate::socket_harness::Transport::Memory).await
+        }
+    };
+}
+
 /// Runs a test body once per transport, as `mod $name { tcp, ipc }`, each a multi-threaded
 /// tokio test. The body is `async fn $name(t: Transport)` in the calling module.
 #[macro_export]
@@ -144,14 +182,39 @@ macro_rules! over_tcp_and_ipc {
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn tcp() {
-                    super::$name($crate::socket_harness::Transport::Tcp).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn ipc() {
-                    super::$name($crate::socket_harness::Transport::Ipc).await
-                }
+                $crate::transport_case!(tcp $name);
+                $crate::transport_case!(ipc $name);
+            }
+        )*
+    };
+}
+
+/// Runs a test body over tcp and ipc (multi-threaded tokio tests on the wall clock) and over
+/// `mem://` on tokio's paused clock (`mod $name { tcp, ipc, mem }`). The body is
+/// `async fn $name(t: Transport)` in the calling module.
+#[macro_export]
+macro_rules! over_every_transport {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                $crate::transport_case!(tcp $name);
+                $crate::transport_case!(ipc $name);
+                $crate::transport_case!(mem $name);
+            }
+        )*
+    };
+}
+
+/// Runs a timing-dependent test body (heartbeats, reconnect, linger, timeouts) over `mem://`
+/// on tokio's paused clock, as `mod $name { mem }`: time advances only when every task waits,
+/// straight to the next timer, so the test is deterministic and takes no wall-clock time. Use
+/// `tokio::time::Instant` for elapsed times in the body.
+#[macro_export]
+macro_rules! on_virtual_time {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                $crate::transport_case!(mem $name);
             }
         )*
     };

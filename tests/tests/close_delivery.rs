@@ -184,7 +184,7 @@ async fn xpub_with_unread_subscriptions(transport: Transport) {
     send_close_and_read(
         sender,
         stream(),
-        async |s, m| s.send(m).await,
+        async |s, m| s.send(m).await.map(drop),
         async || reader.recv().await,
     )
     .await;
@@ -253,7 +253,7 @@ async fn pub_to_a_slow_sub(transport: Transport) {
     send_close_and_read(
         sender,
         stream(),
-        async |s, m| s.send(m).await,
+        async |s, m| s.send(m).await.map(drop),
         async || reader.recv().await,
     )
     .await;

@@ -225,6 +225,7 @@ async fn unbind_closes_the_listener_and_its_connections(t: Transport) {
         Endpoint::Ipc(path) => {
             wait_until(LIMIT, "socket file removed", || !path.exists()).await;
         }
+        other => panic!("not a tcp or ipc endpoint: {other}"),
     }
     let r = pull.unbind(&ep);
     assert!(matches!(r, Err(Error::UnknownEndpoint(_))), "{r:?}");

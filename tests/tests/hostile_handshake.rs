@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use zmtp_core::error::{Incompatible, Malformed, ProtocolViolation};
 use zmtp_tests::hostile::{
-    for_each_kind, hostile_options, refused, AnySocket, Arena, Dropped, Hostile, Kind,
+    any_socket, for_each_kind, hostile_options, refused, AnySocket, Arena, Dropped, Hostile, Kind,
     GOOD_IDENTITY, KINDS, LIMIT,
 };
 use zmtp_tests::over_tcp_and_ipc;
@@ -301,8 +301,8 @@ async fn connecting(kind: Kind, t: Transport) -> (RawListener, Endpoint, AnySock
     let listener = RawListener::bind(t).await.unwrap();
     let endpoint: Endpoint = listener.endpoint().parse().unwrap();
     let options = hostile_options().reconnect(Duration::from_millis(20), None);
-    let subject = AnySocket::new(kind, options);
+    let subject = any_socket(kind, options);
     let monitor = subject.monitor();
-    subject.connect(&endpoint);
+    subject.connect(&endpoint).expect("connect");
     (listener, endpoint, subject, monitor)
 }

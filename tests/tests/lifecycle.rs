@@ -1,14 +1,16 @@
 //! Connection lifecycle of our sockets: reconnecting with queued messages, linger on drop and
-//! close, heartbeats detecting a silent peer (raw TCP/IPC peer), and monitor event sequences.
+//! close, heartbeats detecting a silent peer (raw peer), and monitor event sequences. The
+//! timing-dependent cases run on tokio's paused clock over `mem://` (see `on_virtual_time!`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use tokio::time::Instant;
 use zmtp_core::error::Timeout;
-use zmtp_tests::over_tcp_and_ipc;
 use zmtp_tests::raw_peer::{RawListener, RawPeer};
 use zmtp_tests::socket_harness::{
     bind_retrying, next_event, text, wait_for_event, wait_until, within, Transport,
 };
+use zmtp_tests::{on_virtual_time, over_every_transport};
 use zmtp_tokio::{
     ConnectionError, DisconnectReason, Endpoint, MonitorEvent, Options, PullSocket, PushSocket,
     SocketType,
@@ -31,11 +33,18 @@ fn numbered(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i}")).collect()
 }
 
-over_tcp_and_ipc!(
+over_every_transport!(
     push_delivers_messages_queued_while_the_pull_was_away,
     dropping_a_push_delivers_its_queued_messages_to_a_live_pull,
     close_waits_until_queued_messages_are_delivered,
     dropping_a_bound_push_delivers_its_queued_messages_to_connected_pulls,
+    connect_gives_up_on_a_peer_of_an_incompatible_type,
+    monitor_reports_listen_accept_handshake_disconnect_close,
+);
+
+// Timing behaviour (linger, heartbeats, reconnect intervals, timeouts) on the paused clock over
+// in-memory transports: deterministic, and the bounds below are exact virtual times.
+on_virtual_time!(
     a_dropped_push_lingers_for_a_pull_that_binds_later,
     close_with_an_absent_peer_returns_after_linger,
     close_reports_messages_a_stalled_peer_left_unwritten,
@@ -46,12 +55,10 @@ over_tcp_and_ipc!(
     peer_ping_ttl_drops_us_when_the_peer_goes_silent,
     pings_announce_the_configured_ttl,
     heartbeat_drops_a_silent_peer_on_a_bound_socket,
-    connect_gives_up_on_a_peer_of_an_incompatible_type,
     connect_retries_after_a_peer_hangs_up_during_the_handshake,
     connect_retries_after_a_handshake_timeout,
     reconnect_backoff_doubles_up_to_the_maximum,
     close_timeout_gives_up_waiting_for_an_absent_peer,
-    monitor_reports_listen_accept_handshake_disconnect_close,
     monitor_reports_connect_retries_then_connect_and_handshake,
 );
 

@@ -180,7 +180,16 @@ async fn unroutable_messages_are_dropped_or_fail_with_router_mandatory() {
         "{r:?}"
     );
     let r = strict.try_send(frames(&[b"nobody", b"x"]));
-    assert!(matches!(r, Err(Error::HostUnreachable(_))), "{r:?}");
+    let refused = r.expect_err("unroutable with router_mandatory");
+    assert!(
+        matches!(refused.error, Error::HostUnreachable(_)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.message,
+        frames(&[b"nobody", b"x"]),
+        "the message is handed back whole"
+    );
 }
 
 #[tokio::test]

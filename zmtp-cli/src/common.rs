@@ -148,7 +148,7 @@ impl CommonFlags {
             self.bind.is_empty(),
         );
         config.label = label.to_owned();
-        let mut socket = AnySocket::new(kind, options)?;
+        let socket = AnySocket::new(kind, options)?;
         failures.watch(socket.monitor(), config);
         if socket::subscribes(kind) {
             let format = self.format()?;
@@ -166,7 +166,9 @@ impl CommonFlags {
             socket.bind(endpoint).await?;
         }
         for endpoint in &self.connect {
-            socket.connect(endpoint)?;
+            socket
+                .connect(endpoint.as_str())
+                .map_err(|e| CliError::failed(format!("cannot connect to {endpoint}: {e}")))?;
         }
         Ok(socket)
     }
@@ -184,23 +186,23 @@ impl CommonFlags {
 
 /// Runs `operation`, failing with a timeout error (naming `what`) after `timeout`, or with
 /// the first fatal handshake failure the watchers report, whichever comes first.
-pub(crate) async fn guard<T>(
+pub(crate) async fn guard<T, E: Into<CliError>>(
     failures: &mut Failures,
     timeout: Option<Duration>,
     what: impl FnOnce() -> String,
-    operation: impl Future<Output = CliResult<T>>,
+    operation: impl Future<Output = Result<T, E>>,
 ) -> CliResult<T> {
     let timed = async move {
         match timeout {
             Some(limit) => match tokio::time::timeout(limit, operation).await {
-                Ok(result) => result,
+                Ok(result) => result.map_err(Into::into),
                 Err(_) => Err(CliError::failed(format!(
                     "timed out after {} s: {}",
                     limit.as_secs_f64(),
                     what()
                 ))),
             },
-            None => operation.await,
+            None => operation.await.map_err(Into::into),
         }
     };
     tokio::select! {

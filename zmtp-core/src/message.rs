@@ -44,6 +44,14 @@ impl Message {
         };
     }
 
+    /// Appends a frame and returns the message, so that frames of different types chain
+    /// into one message: `Message::new().with("topic").with(vec![1, 2]).with(bytes)`.
+    #[must_use]
+    pub fn with(mut self, frame: impl Into<Bytes>) -> Message {
+        self.push(frame);
+        self
+    }
+
     /// Prepends a frame (used for envelopes).
     pub fn push_front(&mut self, frame: impl Into<Bytes>) {
         let frame = frame.into();

@@ -1,4 +1,6 @@
-//! Endpoints: `tcp://host:port` and `ipc:///path`, parsed and displayed the way libzmq does.
+//! Endpoints: `tcp://host:port` and `ipc:///path`, parsed and displayed the way libzmq does;
+//! with the `test-util` feature also `mem://name`, ZMTP over in-memory pipes for deterministic
+//! tests.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -9,6 +11,7 @@ use crate::error::Error;
 
 /// Where to bind or connect.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Endpoint {
     /// TCP. `host` is an IP address or a name to resolve; `*` binds every IPv4 interface.
     Tcp {
@@ -19,6 +22,11 @@ pub enum Endpoint {
     },
     /// A Unix domain socket at a filesystem path.
     Ipc(PathBuf),
+    /// `mem://name` (feature `test-util`): ZMTP over in-memory pipes within the process, with
+    /// the whole engine (handshake, heartbeats, reconnect) as over tcp; for tests on tokio's
+    /// paused clock. Names are process-wide.
+    #[cfg(feature = "test-util")]
+    Memory(String),
 }
 
 impl Endpoint {
@@ -36,6 +44,24 @@ impl Endpoint {
         Endpoint::Tcp {
             host: addr.ip().to_string(),
             port: addr.port(),
+        }
+    }
+
+    /// Checks that a socket can connect here: not to a wildcard address (`tcp://*:5555`,
+    /// `tcp://0.0.0.0:5555`), which names no peer (libzmq refuses it too).
+    pub(crate) fn check_connectable(&self) -> Result<(), Error> {
+        match self {
+            Endpoint::Tcp { host, .. } if matches!(host.as_str(), "*" | "0.0.0.0" | "::") => {
+                Err(Error::InvalidEndpoint {
+                    endpoint: self.to_string(),
+                    reason: "cannot connect to a wildcard address; name the host".to_owned(),
+                })
+            }
+            Endpoint::Tcp { port: 0, .. } => Err(Error::InvalidEndpoint {
+                endpoint: self.to_string(),
+                reason: "cannot connect to port 0".to_owned(),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -97,6 +123,13 @@ impl FromStr for Endpoint {
                 }
                 Ok(Endpoint::Ipc(PathBuf::from(rest)))
             }
+            #[cfg(feature = "test-util")]
+            "mem" => {
+                if rest.is_empty() {
+                    return Err(bad("empty name"));
+                }
+                Ok(Endpoint::Memory(rest.to_owned()))
+            }
             other => Err(Error::UnsupportedTransport(other.to_owned())),
         }
     }
@@ -110,6 +143,8 @@ impl fmt::Display for Endpoint {
             }
             Endpoint::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
             Endpoint::Ipc(path) => write!(f, "ipc://{}", path.display()),
+            #[cfg(feature = "test-util")]
+            Endpoint::Memory(name) => write!(f, "mem://{name}"),
         }
     }
 }
@@ -201,5 +236,23 @@ mod tests {
             "inproc://x".parse::<Endpoint>(),
             Err(Error::UnsupportedTransport(t)) if t == "inproc"
         ));
+    }
+
+    #[test]
+    fn wildcard_addresses_and_port_0_cannot_be_connected_to() {
+        for s in [
+            "tcp://*:5555",
+            "tcp://0.0.0.0:5555",
+            "tcp://[::]:5555",
+            "tcp://h:0",
+        ] {
+            let e: Endpoint = s.parse().unwrap();
+            assert!(
+                matches!(e.check_connectable(), Err(Error::InvalidEndpoint { .. })),
+                "{s}"
+            );
+        }
+        let e: Endpoint = "tcp://127.0.0.1:5555".parse().unwrap();
+        assert!(e.check_connectable().is_ok());
     }
 }

@@ -114,13 +114,37 @@
 //! The sockets of kinds PULL, SUB, XSUB, XPUB, DEALER, ROUTER and PAIR are
 //! `futures::Stream`s of messages; PUSH, PUB, XPUB, DEALER and PAIR are `futures::Sink`s.
 //!
+//! # Generic code, and a socket type chosen at run time
+//!
+//! The capability traits [`SendMessage`], [`RecvMessage`] and [`Subscribe`] are implemented
+//! by the kinds that can do each, so a function can take "any socket that receives".
+//! [`AnySocket`] is one socket of a kind picked at run time (from configuration or a command
+//! line); it implements the same traits and answers [`Error::NotSupported`] for what its kind
+//! cannot do. `recv_with_peer` returns the sender ([`Peer`]: address, identity, properties,
+//! and what PLAIN or CURVE established) with each message.
+//!
+//! ```
+//! use zmtp_tokio::{AnySocket, Options, RecvMessage, SendMessage, SocketType};
+//!
+//! /// Forwards one message from any socket that receives to any socket that sends.
+//! async fn forward(from: &mut impl RecvMessage, to: &mut impl SendMessage) -> zmtp_tokio::Result<()> {
+//!     let message = from.recv_message().await?;
+//!     to.send_message(message).await
+//! }
+//! # fn main() -> zmtp_tokio::Result<()> {
+//! let kind = SocketType::from_wire(b"PULL").expect("a socket type");
+//! let socket = AnySocket::new(kind, Options::default())?;
+//! assert!(socket.can_recv() && !socket.can_send());
+//! # Ok(()) }
+//! ```
+//!
 //! # Semantics
 //!
 //! | socket | sends | receives | when it cannot send |
 //! |---|---|---|---|
 //! | REQ | round robin, strict send/recv alternation, empty delimiter added | only the reply from the peer asked | waits |
 //! | REP | the reply, to the peer that asked, with its envelope | fair-queued | never waits (reply dropped if the peer left) |
-//! | PUB | to every subscriber whose subscriptions prefix-match the first frame (a set of topics per subscriber, as libzmq's) | — | never waits: drops per subscriber at its HWM |
+//! | PUB | to every subscriber whose subscriptions prefix-match the first frame (a set of topics per subscriber, as libzmq's) | — | never waits for a subscriber: drops per subscriber at its HWM, counted in `dropped_messages()`; `send` first lets a connection task that has not had its turn yet take its queue |
 //! | SUB | subscriptions (counted), re-sent after each reconnect | fair-queued, filtered | — |
 //! | PUSH | round robin over peers that can take a message | — | waits |
 //! | PULL | — | fair-queued | — |
@@ -292,20 +316,35 @@ mod engine;
 mod error;
 mod monitor;
 mod options;
+mod peer;
+mod pipes;
 mod proxy;
 mod security;
 mod socket;
 mod transport;
 
+/// In-memory transports (feature `test-util`): `mem://name` endpoints, and their listeners and
+/// streams for tests that play a peer byte by byte. With tokio's paused clock they make a
+/// socket's timing behaviour (heartbeats, reconnects, linger) deterministic.
+#[cfg(feature = "test-util")]
+pub mod testing {
+    pub use crate::transport::memory::{connect_stream, MemoryListener, PIPE_CAPACITY};
+}
+
+/// The byte buffer frames are made of, re-exported so that building messages needs no
+/// dependency of its own.
+pub use bytes::Bytes;
 pub use close_report::{CloseReport, Undelivered};
 pub use endpoint::{Endpoint, IntoEndpoint};
 pub use error::{Error, Result, TrySendError};
 pub use monitor::{DisconnectReason, Monitor, MonitorEvent, Refusal};
 pub use options::{CurveKeys, Options};
+pub use peer::Peer;
 pub use proxy::{Proxy, ProxyControl, ProxyStats};
 pub use security::{Authenticator, OsRandom, PeerAuth, Security};
 pub use socket::{
-    Dealer, Kind, Pair, ProxySocket, Pub, Pull, Push, Rep, Req, Router, Socket, Sub, XPub, XSub,
+    AnySocket, Dealer, Kind, Pair, ProxySocket, Pub, Pull, Push, RecvMessage, Rep, Req, Router,
+    SendMessage, Socket, Sub, Subscribe, XPub, XSub,
 };
 pub use zmtp_core::{
     AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DenyStatus, KeyPair,

@@ -124,9 +124,34 @@ pub struct Link {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// One of our sockets, typed or not: what [`link`] needs of it.
+#[allow(async_fn_in_trait, dead_code)]
+pub trait Ours {
+    async fn bind_to(&self, endpoint: &str) -> zmtp_tokio::Result<zmtp_tokio::Endpoint>;
+    fn connect_to(&self, endpoint: &str) -> zmtp_tokio::Result<()>;
+}
+
+impl<K: zmtp_tokio::Kind> Ours for zmtp_tokio::Socket<K> {
+    async fn bind_to(&self, endpoint: &str) -> zmtp_tokio::Result<zmtp_tokio::Endpoint> {
+        self.bind(endpoint).await
+    }
+    fn connect_to(&self, endpoint: &str) -> zmtp_tokio::Result<()> {
+        self.connect(endpoint)
+    }
+}
+
+impl Ours for zmtp_tokio::AnySocket {
+    async fn bind_to(&self, endpoint: &str) -> zmtp_tokio::Result<zmtp_tokio::Endpoint> {
+        self.bind(endpoint).await
+    }
+    fn connect_to(&self, endpoint: &str) -> zmtp_tokio::Result<()> {
+        self.connect(endpoint)
+    }
+}
+
 /// Binds one of the two sockets and connects the other to it.
-pub async fn link<K: zmtp_tokio::Kind>(
-    ours: &zmtp_tokio::Socket<K>,
+pub async fn link(
+    ours: &impl Ours,
     theirs: &zmq::Socket,
     binder: Binder,
     transport: Transport,
@@ -139,7 +164,7 @@ pub async fn link<K: zmtp_tokio::Kind>(
     };
     let endpoint = match binder {
         Binder::Ours => {
-            let endpoint = within(LIMIT, "our bind", ours.bind(requested.as_str()))
+            let endpoint = within(LIMIT, "our bind", ours.bind_to(requested.as_str()))
                 .await
                 .expect("our bind")
                 .to_string();
@@ -149,7 +174,7 @@ pub async fn link<K: zmtp_tokio::Kind>(
         Binder::Libzmq => {
             theirs.bind(&requested).expect("libzmq bind");
             let endpoint = last_endpoint(theirs);
-            ours.connect(endpoint.as_str()).expect("our connect");
+            ours.connect_to(endpoint.as_str()).expect("our connect");
             endpoint
         }
     };

@@ -213,7 +213,7 @@ fn proxied(socket: &mut AnySocket) -> CliResult<&mut dyn ProxySocket> {
         other @ (AnySocket::Req(_) | AnySocket::Rep(_)) => {
             return Err(CliError::usage(format!(
                 "a {} socket cannot be proxied",
-                other.kind()
+                other.socket_type()
             )))
         }
     })

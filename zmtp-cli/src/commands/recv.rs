@@ -71,6 +71,6 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
             break;
         }
     }
-    socket.close(Some(Duration::from_secs(1))).await;
+    socket.close_timeout(Duration::from_secs(1)).await;
     Ok(())
 }

@@ -97,6 +97,6 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
         .await?;
         answered += 1;
     }
-    socket.close(None).await;
+    socket.close().await;
     Ok(())
 }

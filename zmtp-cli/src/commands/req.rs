@@ -69,6 +69,6 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
             break;
         }
     }
-    socket.close(None).await;
+    socket.close().await;
     Ok(())
 }

@@ -98,7 +98,7 @@ pub(crate) async fn run(items: Vec<String>) -> CliResult {
         .await?;
         sent += 1;
     }
-    let report = socket.close(None).await;
+    let report = socket.close().await;
     if let Some(e) = bad_input {
         return Err(e);
     }

@@ -7,19 +7,19 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zmtp_core::{AuthError, ConnectionError};
 
+use super::driver::{DriveOutcome, Driver, Origin};
+use super::reconnect::Backoff;
+use super::{Link, PipeId, SocketContext};
 use crate::close_report::Undelivered;
 use crate::endpoint::Endpoint;
-use crate::engine::driver::{DriveOutcome, Driver};
-use crate::engine::reconnect::Backoff;
 use crate::monitor::{DisconnectReason, MonitorEvent};
-use crate::socket::core::Shared;
-use crate::socket::peers::PeerId;
 use crate::transport::{self, Listener};
 
 /// Accepts connections until `stop` fires; each gets its own driver task.
 pub(crate) async fn listen(
-    shared: Arc<Shared>,
-    listener: Listener,
+    context: Arc<SocketContext>,
+    link: Link,
+    mut listener: Listener,
     endpoint: Endpoint,
     stop: CancellationToken,
 ) {
@@ -31,22 +31,26 @@ pub(crate) async fn listen(
         let Some(accepted) = accepted else { break };
         match accepted {
             Ok((stream, peer_addr)) => {
-                let address = auth_address(&peer_addr);
-                shared.monitor.emit(MonitorEvent::Accepted {
+                context.monitor.emit(MonitorEvent::Accepted {
                     endpoint: endpoint.clone(),
                     peer_addr: peer_addr.clone(),
                 });
+                let origin = Origin {
+                    endpoint: endpoint.clone(),
+                    pipe: None,
+                    auth_address: auth_address(&peer_addr),
+                    peer_address: peer_addr,
+                    accepted: true,
+                };
                 match Driver::new(
-                    shared.clone(),
-                    endpoint.clone(),
-                    None,
-                    stream,
-                    address,
-                    Some(peer_addr),
+                    context.clone(),
+                    link.clone(),
+                    origin,
+                    stream.into_split(),
                     stop.child_token(),
                 ) {
                     Ok(driver) => {
-                        shared.tasks.spawn(driver.run());
+                        context.tasks.spawn(driver.run());
                     }
                     Err(e) => tracing::warn!(%endpoint, error = %e, "cannot start connection"),
                 }
@@ -59,21 +63,22 @@ pub(crate) async fn listen(
         }
     }
     drop(listener);
-    shared.monitor.emit(MonitorEvent::Closed { endpoint });
+    context.monitor.emit(MonitorEvent::Closed { endpoint });
 }
 
 /// Connects to `endpoint` and keeps the pipe `pipe` connected until `stop` fires (and, when
 /// the whole socket is closing, until its queued messages are delivered or linger expires).
 pub(crate) async fn connect(
-    shared: Arc<Shared>,
+    context: Arc<SocketContext>,
+    link: Link,
     endpoint: Endpoint,
-    pipe: PeerId,
+    pipe: PipeId,
     stop: CancellationToken,
 ) {
-    let options = &shared.options;
+    let options = &context.options;
     let mut backoff = Backoff::new(options.reconnect_interval, options.reconnect_interval_max);
     loop {
-        if stop.is_cancelled() && !keep_lingering(&shared, pipe) {
+        if stop.is_cancelled() && !keep_lingering(&context, &link, pipe) {
             break;
         }
         let attempt = tokio::select! {
@@ -82,16 +87,22 @@ pub(crate) async fn connect(
         };
         match attempt {
             Ok(stream) => {
-                shared.monitor.emit(MonitorEvent::Connected {
+                context.monitor.emit(MonitorEvent::Connected {
                     endpoint: endpoint.clone(),
                 });
+                let address = endpoint_address(&endpoint);
+                let origin = Origin {
+                    endpoint: endpoint.clone(),
+                    pipe: Some(pipe),
+                    peer_address: address.clone(),
+                    auth_address: address,
+                    accepted: false,
+                };
                 let driver = match Driver::new(
-                    shared.clone(),
-                    endpoint.clone(),
-                    Some(pipe),
-                    stream,
-                    endpoint_address(&endpoint),
-                    None,
+                    context.clone(),
+                    link.clone(),
+                    origin,
+                    stream.into_split(),
                     stop.child_token(),
                 ) {
                     Ok(driver) => driver,
@@ -111,11 +122,11 @@ pub(crate) async fn connect(
             }
             Err(e) => tracing::debug!(%endpoint, error = %e, "connect failed"),
         }
-        if stop.is_cancelled() && !keep_lingering(&shared, pipe) {
+        if stop.is_cancelled() && !keep_lingering(&context, &link, pipe) {
             break;
         }
         let wait = backoff.next_wait();
-        shared.monitor.emit(MonitorEvent::ConnectRetried {
+        context.monitor.emit(MonitorEvent::ConnectRetried {
             endpoint: endpoint.clone(),
             interval: wait,
         });
@@ -124,27 +135,21 @@ pub(crate) async fn connect(
             _ = tokio::time::sleep(wait) => {}
         }
     }
-    {
-        let mut table = shared.table();
-        if table.is_closed() {
-            let mut undelivered = Undelivered::new(endpoint.clone(), None);
-            (undelivered.queued_messages, undelivered.queued_bytes) = table.backlog(pipe);
-            shared.report_undelivered(undelivered);
-        }
-        table.remove(pipe);
+    if context.is_closing() {
+        let mut undelivered = Undelivered::new(endpoint.clone(), None);
+        (undelivered.queued_messages, undelivered.queued_bytes) = link.backlog(pipe);
+        context.report_undelivered(undelivered);
     }
-    shared.monitor.emit(MonitorEvent::Closed { endpoint });
+    link.remove(pipe);
+    context.monitor.emit(MonitorEvent::Closed { endpoint });
 }
 
 /// After the socket closed, a connector keeps trying while its pipe holds messages and linger
 /// allows (libzmq delivers queued messages to peers that come up during linger).
-fn keep_lingering(shared: &Shared, pipe: PeerId) -> bool {
-    let table = shared.table();
-    if !table.is_closed() || table.outbound_is_empty(pipe) {
-        return false;
-    }
-    drop(table);
-    shared.linger_deadline().is_none_or(|d| Instant::now() < d)
+fn keep_lingering(context: &SocketContext, link: &Link, pipe: PipeId) -> bool {
+    context.is_closing()
+        && link.backlog(pipe).0 > 0
+        && context.linger_deadline().is_none_or(|d| Instant::now() < d)
 }
 
 /// Reconnecting cannot help when the peer is of a kind we cannot talk to or told us to stop
@@ -175,6 +180,8 @@ fn endpoint_address(endpoint: &Endpoint) -> String {
     match endpoint {
         Endpoint::Tcp { host, .. } => host.clone(),
         Endpoint::Ipc(path) => path.display().to_string(),
+        #[cfg(feature = "test-util")]
+        Endpoint::Memory(name) => name.clone(),
     }
 }
 

@@ -3,100 +3,35 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 
-use tokio::time::Instant;
+use zmtp_core::Message;
 
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-use zmtp_core::{Message, SocketType};
-
-use crate::close_report::{CloseReport, Undelivered};
+use crate::close_report::CloseReport;
 use crate::endpoint::{Endpoint, IntoEndpoint};
-use crate::engine::endpoints;
+use crate::engine::context::EndpointEntry;
+use crate::engine::{endpoints, Link, PipeId, SocketContext};
 use crate::error::{Error, Result};
-use crate::monitor::{Monitor, MonitorEvent, MonitorHub};
+use crate::monitor::{Monitor, MonitorEvent};
 use crate::options::Options;
+use crate::peer::Peer;
+use crate::pipes::{PeerTable, Pipes, Policy, Sender};
 use crate::security::PeerAuth;
-use crate::socket::peers::{Limits, PeerId, PeerTable, Policy, Sender};
 use crate::transport::Listener;
 
-/// State shared by a socket and all of its tasks.
+/// What a socket of any kind does with its pipes: endpoints, closing, and the sending and
+/// receiving strategies its kind's methods are written with.
 #[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) socket_type: SocketType,
-    pub(crate) options: Options,
-    table: Mutex<PeerTable>,
-    pub(crate) monitor: MonitorHub,
-    pub(crate) tasks: TaskTracker,
-    shutdown: CancellationToken,
-    endpoints: Mutex<Vec<EndpointEntry>>,
-    /// When the socket's tasks stop trying to deliver: the linger time after the close (`None`
-    /// inside: never). Set once, when the socket closes.
-    linger_deadline: OnceLock<Option<Instant>>,
-    /// What the tasks of the closed socket could not deliver, one entry per peer.
-    undelivered: Mutex<Vec<Undelivered>>,
-}
-
-#[derive(Debug)]
-struct EndpointEntry {
-    /// As the application wrote it (`tcp://127.0.0.1:0`).
-    requested: Endpoint,
-    /// As it really is (`tcp://127.0.0.1:41234`).
-    actual: Endpoint,
-    stop: CancellationToken,
-}
-
-impl Shared {
-    /// The peer table. A poisoned lock is recovered: the table stays consistent between
-    /// statements, and a panicking application thread must not take the drivers down with it.
-    pub(crate) fn table(&self) -> MutexGuard<'_, PeerTable> {
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The socket closed: when its tasks give up delivering (`None`: never). The linger time
-    /// counts from the first call, made when the socket closes.
-    pub(crate) fn linger_deadline(&self) -> Option<Instant> {
-        *self
-            .linger_deadline
-            .get_or_init(|| self.options.linger.map(|linger| Instant::now() + linger))
-    }
-
-    /// A task of the closed socket ends with something it could not deliver.
-    pub(crate) fn report_undelivered(&self, undelivered: Undelivered) {
-        if !undelivered.is_empty() {
-            self.undelivered
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(undelivered);
-        }
-    }
-
-    fn close_report(&self, stopped_waiting: bool) -> CloseReport {
-        let undelivered = self
-            .undelivered
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        CloseReport::new(undelivered, stopped_waiting)
-    }
-
-    fn endpoints(&self) -> MutexGuard<'_, Vec<EndpointEntry>> {
-        self.endpoints.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// The socket-type-independent part of a socket.
-#[derive(Debug)]
-pub(crate) struct SocketCore {
-    shared: Arc<Shared>,
-    /// What PLAIN or CURVE established about the sender of the message last received.
-    last_auth: Option<Arc<PeerAuth>>,
+pub(crate) struct SocketCore<P: Policy> {
+    context: Arc<SocketContext>,
+    pipes: Arc<Pipes<P>>,
+    /// The sender of the message last received (of the current run).
+    last_peer: Option<Arc<Peer>>,
     /// Messages taken from the peer table in one lock, all from `received_from`, not yet
     /// returned.
     received: VecDeque<Message>,
-    received_from: PeerId,
+    received_from: PipeId,
     /// Set by the peer table when the pipe of `received` is removed: drop them.
     received_revoked: Arc<AtomicBool>,
     /// Sends since the last unit of tokio's cooperative budget was spent.
@@ -114,67 +49,55 @@ const RECV_BATCH: usize = 1000;
 /// its own resources) cut writes to ~128 small messages, and the syscalls capped throughput.
 const SENDS_PER_BUDGET_UNIT: u32 = 16;
 
-impl SocketCore {
-    pub(crate) fn new(socket_type: SocketType, options: Options) -> Result<SocketCore> {
+impl<P: Policy> SocketCore<P> {
+    pub(crate) fn new(options: Options) -> Result<SocketCore<P>> {
         options
-            .connection_config(socket_type)
+            .connection_config(P::SOCKET_TYPE)
             .validate()
             .map_err(Error::Config)?;
-        let limits = Limits {
-            send_hwm: options.send_hwm,
-            recv_hwm: options.recv_hwm,
-            recv_bytes: options.recv_byte_limit(),
-        };
-        let policy = Policy {
-            socket_type,
-            router_handover: options.router_handover,
-            xpub_verbose: options.xpub_verbose,
-        };
-        let table = PeerTable::new(limits, policy);
+        let context = Arc::new(SocketContext::new(P::SOCKET_TYPE, options));
+        let pipes = Arc::new(Pipes::new(&context));
+        let received_revoked = pipes.table().run_revoked();
         Ok(SocketCore {
-            received_revoked: table.run_revoked(),
-            last_auth: None,
+            received_revoked,
+            last_peer: None,
             received: VecDeque::new(),
-            received_from: 0,
+            received_from: PipeId::new(0, 0),
             sends_unpaced: 0,
-            shared: Arc::new(Shared {
-                socket_type,
-                options,
-                table: Mutex::new(table),
-                monitor: MonitorHub::default(),
-                tasks: TaskTracker::new(),
-                shutdown: CancellationToken::new(),
-                endpoints: Mutex::new(Vec::new()),
-                linger_deadline: OnceLock::new(),
-                undelivered: Mutex::new(Vec::new()),
-            }),
+            context,
+            pipes,
         })
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.shared
+    pub(crate) fn context(&self) -> &SocketContext {
+        &self.context
     }
 
-    pub(crate) fn table(&self) -> MutexGuard<'_, PeerTable> {
-        self.shared.table()
+    pub(crate) fn table(&self) -> MutexGuard<'_, PeerTable<P>> {
+        self.pipes.table()
+    }
+
+    fn link(&self) -> Link {
+        Arc::clone(&self.pipes) as Link
     }
 
     pub(crate) async fn bind(&self, endpoint: impl IntoEndpoint) -> Result<Endpoint> {
         runtime()?;
         let requested = endpoint.into_endpoint()?;
         let (listener, actual) = Listener::bind(&requested).await?;
-        let stop = self.shared.shutdown.child_token();
-        self.shared.endpoints().push(EndpointEntry {
+        let stop = self.context.child_token();
+        self.context.endpoints().push(EndpointEntry {
             requested,
             actual: actual.clone(),
             stop: stop.clone(),
         });
-        self.shared.monitor.emit(MonitorEvent::Listening {
+        self.context.monitor.emit(MonitorEvent::Listening {
             endpoint: actual.clone(),
         });
-        tracing::debug!(endpoint = %actual, socket = %self.shared.socket_type, "listening");
-        self.shared.tasks.spawn(endpoints::listen(
-            self.shared.clone(),
+        tracing::debug!(endpoint = %actual, socket = %P::SOCKET_TYPE, "listening");
+        self.context.tasks.spawn(endpoints::listen(
+            Arc::clone(&self.context),
+            self.link(),
             listener,
             actual.clone(),
             stop,
@@ -185,15 +108,17 @@ impl SocketCore {
     pub(crate) fn connect(&self, endpoint: impl IntoEndpoint) -> Result<()> {
         runtime()?;
         let endpoint = endpoint.into_endpoint()?;
+        endpoint.check_connectable()?;
         let pipe = self.table().insert_persistent(endpoint.clone());
-        let stop = self.shared.shutdown.child_token();
-        self.shared.endpoints().push(EndpointEntry {
+        let stop = self.context.child_token();
+        self.context.endpoints().push(EndpointEntry {
             requested: endpoint.clone(),
             actual: endpoint.clone(),
             stop: stop.clone(),
         });
-        self.shared.tasks.spawn(endpoints::connect(
-            self.shared.clone(),
+        self.context.tasks.spawn(endpoints::connect(
+            Arc::clone(&self.context),
+            self.link(),
             endpoint,
             pipe,
             stop,
@@ -205,7 +130,7 @@ impl SocketCore {
     pub(crate) fn remove_endpoint(&self, endpoint: impl IntoEndpoint) -> Result<()> {
         let endpoint = endpoint.into_endpoint()?;
         let entry = {
-            let mut entries = self.shared.endpoints();
+            let mut entries = self.context.endpoints();
             let i = entries
                 .iter()
                 .position(|e| e.actual == endpoint || e.requested == endpoint)
@@ -214,22 +139,21 @@ impl SocketCore {
         };
         entry.stop.cancel();
         let mut table = self.table();
-        for id in table.peers_of(&entry.actual) {
+        for id in table.pipes_of(&entry.actual) {
             table.remove(id);
         }
         Ok(())
     }
 
     pub(crate) fn monitor(&self) -> Monitor {
-        self.shared.monitor.subscribe()
+        self.context.monitor.subscribe()
     }
 
     fn begin_close(&self) {
         // The deadline first: the tasks woken by the close read it.
-        self.shared.linger_deadline();
+        self.context.linger_deadline();
         self.table().close();
-        self.shared.shutdown.cancel();
-        self.shared.tasks.close();
+        self.context.begin_close();
     }
 
     /// Closes and waits until queued messages are delivered or linger expires, at most
@@ -238,14 +162,14 @@ impl SocketCore {
         self.begin_close();
         let done = match limit {
             None => {
-                self.shared.tasks.wait().await;
+                self.context.tasks.wait().await;
                 true
             }
-            Some(limit) => tokio::time::timeout(limit, self.shared.tasks.wait())
+            Some(limit) => tokio::time::timeout(limit, self.context.tasks.wait())
                 .await
                 .is_ok(),
         };
-        self.shared.close_report(!done)
+        self.context.close_report(!done)
     }
 
     /// Whether this send should spend a unit of tokio's cooperative budget (one every
@@ -268,7 +192,7 @@ impl SocketCore {
         &self,
         cx: &Context<'_>,
         slot: &mut Option<Message>,
-    ) -> Poll<Result<PeerId>> {
+    ) -> Poll<Result<PipeId>> {
         let Some(message) = slot.take() else {
             return Poll::Ready(Err(Error::InvalidState("message already sent")));
         };
@@ -290,7 +214,7 @@ impl SocketCore {
     pub(crate) fn try_send_round_robin(
         &self,
         message: Message,
-    ) -> std::result::Result<PeerId, crate::TrySendError> {
+    ) -> std::result::Result<PipeId, crate::TrySendError> {
         if let Err(error) = check_not_empty(&message) {
             return Err(crate::TrySendError { error, message });
         }
@@ -309,19 +233,44 @@ impl SocketCore {
             })
     }
 
-    /// Fans the message in `slot` out to connected peers: those whose subscriptions match
-    /// (`filtered`), or all of them (XSUB's upstream messages). Never waits. Returns how many
-    /// peers got it.
-    pub(crate) fn fan_out(&self, slot: &mut Option<Message>, filtered: bool) -> Result<usize> {
-        let message = slot
-            .take()
-            .ok_or(Error::InvalidState("message already sent"))?;
+    /// Fans `message` out to connected peers: those whose subscriptions match (`filtered`),
+    /// or all of them (XSUB's upstream messages). Never waits. Returns how many peers got it.
+    pub(crate) fn fan_out(&self, message: Message, filtered: bool) -> Result<usize> {
         check_not_empty(&message)?;
         let mut table = self.table();
         if table.is_closed() {
             return Err(Error::Closed);
         }
-        Ok(table.send_fan_out(&message, filtered))
+        Ok(if filtered {
+            table.fan_out(&message)
+        } else {
+            table.broadcast(&message)
+        })
+    }
+
+    /// PUB, XPUB `send`: fans out to matching subscribers once none of them is full only
+    /// because its connection has not had its turn yet (see `PeerTable::poll_fan_out`).
+    pub(crate) fn poll_publish(&self, message: &Message, cx: &Context<'_>) -> Poll<Result<usize>> {
+        check_not_empty(message)?;
+        let mut table = self.table();
+        if table.is_closed() {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        table.poll_fan_out(message, cx).map(Ok)
+    }
+
+    /// A `Sink`'s flush: ready once every queued message was handed to its connection.
+    pub(crate) fn poll_flushed(&self, cx: &Context<'_>) -> Poll<Result<()>> {
+        if self.table().poll_flushed(cx) {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Copies of messages dropped at subscribers' high-water marks.
+    pub(crate) fn dropped_messages(&self) -> u64 {
+        self.table().dropped_total()
     }
 
     /// Whether a round-robin send could proceed now (a `Sink`'s readiness).
@@ -337,7 +286,7 @@ impl SocketCore {
     }
 
     /// Fair-queued receive; pending while nothing waits.
-    pub(crate) fn poll_recv_fair(&mut self, cx: &Context<'_>) -> Poll<Result<(PeerId, Message)>> {
+    pub(crate) fn poll_recv_fair(&mut self, cx: &Context<'_>) -> Poll<Result<(PipeId, Message)>> {
         match self.next_received(Some(cx)) {
             Ok(Some(message)) => Poll::Ready(Ok((self.received_from, message))),
             Ok(None) => Poll::Pending,
@@ -356,7 +305,7 @@ impl SocketCore {
     }
 
     /// Fair-queued receive without waiting.
-    pub(crate) fn try_recv_fair(&mut self) -> Result<(PeerId, Message)> {
+    pub(crate) fn try_recv_fair(&mut self) -> Result<(PipeId, Message)> {
         match self.next_received(None)? {
             Some(message) => Ok((self.received_from, message)),
             None => Err(Error::WouldBlock),
@@ -383,13 +332,13 @@ impl SocketCore {
         let message = self.received.pop_front()?;
         if self.received.is_empty() {
             // The run is read: its pipe gets its room back now, not at the next receive.
-            self.shared.table().return_loan();
+            self.pipes.table().return_loan();
         }
         Some(message)
     }
 
     fn refill(&mut self, cx: Option<&Context<'_>>) -> Result<Option<Message>> {
-        let mut table = self.shared.table();
+        let mut table = self.pipes.table();
         if table.is_closed() {
             return Err(Error::Closed);
         }
@@ -403,20 +352,24 @@ impl SocketCore {
     }
 
     fn note_sender(&mut self, sender: Sender) {
-        self.received_from = sender.peer;
-        // NULL connections carry no auth: skip the store (and the drop of an old Arc) then.
-        if sender.auth.is_some() || self.last_auth.is_some() {
-            self.last_auth = sender.auth;
-        }
+        self.received_from = sender.pipe;
+        self.last_peer = sender.peer;
+    }
+
+    /// The sender of the message last received.
+    pub(crate) fn last_peer(&self) -> Result<Arc<Peer>> {
+        self.last_peer
+            .clone()
+            .ok_or(Error::InvalidState("no message was received yet"))
     }
 
     /// What PLAIN or CURVE established about the sender of the message last received.
     pub(crate) fn last_auth(&self) -> Option<&PeerAuth> {
-        self.last_auth.as_deref()
+        self.last_peer.as_ref().and_then(|peer| peer.auth.as_ref())
     }
 }
 
-impl Drop for SocketCore {
+impl<P: Policy> Drop for SocketCore<P> {
     fn drop(&mut self) {
         // Tasks keep running to deliver queued messages for up to the linger time.
         self.begin_close();

@@ -2,8 +2,6 @@
 //! none has, never dropping), fair queuing in, no envelope rules of its own: a DEALER talking
 //! to a REP adds the empty delimiter itself.
 
-use zmtp_core::SocketType;
-
 use super::strategies::{
     fair_queue_receiving, round_robin_and_fair_queue_in_a_proxy, round_robin_sending,
 };
@@ -17,9 +15,7 @@ pub struct Dealer {
 }
 
 round_robin_and_fair_queue_in_a_proxy!(Dealer);
-impl Kind for Dealer {
-    const SOCKET_TYPE: SocketType = SocketType::Dealer;
-}
+impl Kind for Dealer {}
 
 round_robin_sending!(Dealer);
 fair_queue_receiving!(Dealer);

@@ -1,22 +1,21 @@
 //! Sockets: one generic [`Socket`] carrying what every type shares (endpoints, options,
 //! monitor, close), and one small file per socket type with its send/receive rules.
 
+mod any;
+mod capability;
 pub(crate) mod core;
 mod dealer;
 mod pair;
-pub(crate) mod peers;
 mod pipeline;
 mod pubsub;
 mod reqrep;
 mod router;
-mod routing;
 mod strategies;
-pub(crate) mod subscriptions;
 mod xpubsub;
 
 use std::time::Duration;
 
-use zmtp_core::{Message, SocketType};
+use zmtp_core::SocketType;
 
 use crate::close_report::CloseReport;
 use crate::endpoint::{Endpoint, IntoEndpoint};
@@ -25,8 +24,9 @@ use crate::monitor::Monitor;
 use crate::options::Options;
 use crate::security::PeerAuth;
 use core::SocketCore;
-use peers::PeerTable;
 
+pub use any::AnySocket;
+pub use capability::{RecvMessage, SendMessage, Subscribe};
 pub use dealer::Dealer;
 pub use pair::Pair;
 pub use pipeline::{Pull, Push};
@@ -46,14 +46,14 @@ pub use xpubsub::{XPub, XSub};
 /// same and waits for it.
 #[derive(Debug)]
 pub struct Socket<K: Kind> {
-    core: SocketCore,
+    core: SocketCore<K::Policy>,
     kind: K,
 }
 
 /// The socket kinds. Sealed: the kinds are ZeroMQ's.
 pub trait Kind: sealed::Sealed + Default + Send + 'static {
     /// The ZMTP socket type.
-    const SOCKET_TYPE: SocketType;
+    const SOCKET_TYPE: SocketType = <Self::Policy as crate::pipes::Policy>::SOCKET_TYPE;
 }
 
 pub(crate) mod sealed {
@@ -67,6 +67,9 @@ pub(crate) mod sealed {
     /// Moving whole messages in and out without a socket type's own rules on top (REQ's
     /// alternation, ...): what a proxy does. Types that cannot take part keep the defaults.
     pub trait Sealed: Sized {
+        /// What the kind does with its peers (declared in `crate::pipes::kinds`).
+        type Policy: crate::pipes::Policy;
+
         /// The next message as the socket type receives it (ROUTER: with the identity frame).
         fn poll_recv_raw(socket: &mut Socket<Self>, cx: &mut Context<'_>) -> Poll<Result<Message>>
         where
@@ -134,7 +137,7 @@ impl<K: Kind> Socket<K> {
     /// bytes).
     pub fn with_options(options: Options) -> Result<Socket<K>> {
         Ok(Socket {
-            core: SocketCore::new(K::SOCKET_TYPE, options)?,
+            core: SocketCore::new(options)?,
             kind: K::default(),
         })
     }
@@ -171,7 +174,7 @@ impl<K: Kind> Socket<K> {
 
     /// The socket's options.
     pub fn options(&self) -> &Options {
-        &self.core.shared().options
+        &self.core.context().options
     }
 
     /// The ZMTP socket type.
@@ -215,38 +218,5 @@ impl<K: Kind> Socket<K> {
 impl<K: Kind> Default for Socket<K> {
     fn default() -> Self {
         Socket::new()
-    }
-}
-
-/// Whether every message a socket of `socket_type` receives reaches the application exactly as
-/// it came, so that its connections may decode messages in bulk: not when a ROUTER prefixes
-/// the identity, a SUB filters, PUSH and PUB drop (see [`accepts_inbound`]), or subscriptions
-/// must keep their place among messages (PUB, XPUB).
-pub(crate) fn receives_unchanged(socket_type: SocketType) -> bool {
-    matches!(
-        socket_type,
-        SocketType::Pull
-            | SocketType::Dealer
-            | SocketType::Pair
-            | SocketType::Req
-            | SocketType::Rep
-            | SocketType::XSub
-    )
-}
-
-/// Whether a message received by a socket of `socket_type` is handed to the application.
-/// PUSH and PUB never receive; a SUB filters by its own subscriptions too, since a publisher
-/// may still send what was just cancelled. XSUB does not filter (libzmq's XSUB neither).
-pub(crate) fn accepts_inbound(
-    socket_type: SocketType,
-    table: &PeerTable,
-    message: &Message,
-) -> bool {
-    match socket_type {
-        SocketType::Push | SocketType::Pub => false,
-        SocketType::Sub => table
-            .local_subscriptions
-            .matches(message.first().map_or(&[][..], |f| &f[..])),
-        _ => true,
     }
 }

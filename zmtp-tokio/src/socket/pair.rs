@@ -2,8 +2,6 @@
 //! while one is connected is refused ([`Refusal::PairTaken`](crate::Refusal::PairTaken)), as
 //! libzmq does; sending waits while there is no peer (or, after `connect`, queues for it).
 
-use zmtp_core::SocketType;
-
 use super::strategies::{
     fair_queue_receiving, round_robin_and_fair_queue_in_a_proxy, round_robin_sending,
 };
@@ -16,9 +14,7 @@ pub struct Pair {
 }
 
 round_robin_and_fair_queue_in_a_proxy!(Pair);
-impl Kind for Pair {
-    const SOCKET_TYPE: SocketType = SocketType::Pair;
-}
+impl Kind for Pair {}
 
 round_robin_sending!(Pair);
 fair_queue_receiving!(Pair);

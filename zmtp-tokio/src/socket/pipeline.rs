@@ -3,11 +3,12 @@
 
 use std::task::{Context, Poll};
 
-use zmtp_core::{Message, SocketType};
+use zmtp_core::Message;
 
 use super::strategies::{fair_queue_receiving, round_robin_sending};
 use super::{sealed, Kind, Socket};
 use crate::error::Result;
+use crate::pipes::kinds;
 
 /// PUSH: the sending end of a pipeline. See [`Socket<Push>`](Socket#impl-Socket<Push>).
 #[derive(Debug, Default)]
@@ -22,6 +23,8 @@ pub struct Pull {
 }
 
 impl sealed::Sealed for Push {
+    type Policy = kinds::Push;
+
     fn poll_send_raw(
         socket: &mut Socket<Self>,
         cx: &mut Context<'_>,
@@ -30,17 +33,15 @@ impl sealed::Sealed for Push {
         socket.core.poll_send_round_robin(cx, slot).map_ok(|_| ())
     }
 }
-impl Kind for Push {
-    const SOCKET_TYPE: SocketType = SocketType::Push;
-}
+impl Kind for Push {}
 impl sealed::Sealed for Pull {
+    type Policy = kinds::Pull;
+
     fn poll_recv_raw(socket: &mut Socket<Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
         socket.core.poll_recv_fair(cx).map_ok(|(_, m)| m)
     }
 }
-impl Kind for Pull {
-    const SOCKET_TYPE: SocketType = SocketType::Pull;
-}
+impl Kind for Pull {}
 
 round_robin_sending!(Push);
 fair_queue_receiving!(Pull);

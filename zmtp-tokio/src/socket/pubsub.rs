@@ -5,11 +5,12 @@
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use zmtp_core::{Message, SocketType};
+use zmtp_core::Message;
 
 use super::strategies::{fair_queue_receiving, fan_out_publishing};
 use super::{sealed, Kind, Socket};
 use crate::error::Result;
+use crate::pipes::kinds;
 
 /// PUB: publishes to subscribers. See [`Socket<Pub>`](Socket#impl-Socket<Pub>).
 #[derive(Debug, Default)]
@@ -24,25 +25,28 @@ pub struct Sub {
 }
 
 impl sealed::Sealed for Pub {
+    type Policy = kinds::Pub;
+
     fn poll_send_raw(
         socket: &mut Socket<Self>,
         _cx: &mut Context<'_>,
         slot: &mut Option<Message>,
     ) -> Poll<Result<()>> {
-        Poll::Ready(socket.core.fan_out(slot, true).map(drop))
+        Poll::Ready(match slot.take() {
+            Some(message) => socket.core.fan_out(message, true).map(drop),
+            None => Err(crate::Error::InvalidState("message already sent")),
+        })
     }
 }
-impl Kind for Pub {
-    const SOCKET_TYPE: SocketType = SocketType::Pub;
-}
+impl Kind for Pub {}
 impl sealed::Sealed for Sub {
+    type Policy = kinds::Sub;
+
     fn poll_recv_raw(socket: &mut Socket<Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
         socket.core.poll_recv_fair(cx).map_ok(|(_, m)| m)
     }
 }
-impl Kind for Sub {
-    const SOCKET_TYPE: SocketType = SocketType::Sub;
-}
+impl Kind for Sub {}
 
 fan_out_publishing!(Pub);
 
@@ -50,7 +54,7 @@ impl Socket<Sub> {
     /// Subscribes to messages whose first frame starts with `topic` (empty: everything).
     /// Subscriptions are counted: subscribing twice needs two [`unsubscribe`](Self::unsubscribe)s.
     pub fn subscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
-        self.core.table().subscribe_local(topic.into());
+        self.core.table().subscribe_local(topic.into(), false);
         Ok(())
     }
 

@@ -6,35 +6,39 @@
 //! on the reply, which goes to the peer that asked.
 
 use std::future::poll_fn;
+use std::sync::Arc;
 
 use bytes::Bytes;
-use zmtp_core::{Message, SocketType};
+use zmtp_core::Message;
 
 use super::core::check_not_empty;
-use super::peers::PeerId;
 use super::{sealed, Kind, Socket};
-use crate::error::{Error, Result};
+use crate::engine::PipeId;
+use crate::error::{Error, Result, TrySendError};
+use crate::peer::Peer;
+use crate::pipes::kinds;
+use crate::pipes::Routed;
 
 /// REQ: sends requests, receives replies. See [`Socket<Req>`](Socket#impl-Socket<Req>).
 #[derive(Debug, Default)]
 pub struct Req {
-    awaiting: Option<PeerId>,
+    awaiting: Option<PipeId>,
 }
 
 /// REP: receives requests, sends replies. See [`Socket<Rep>`](Socket#impl-Socket<Rep>).
 #[derive(Debug, Default)]
 pub struct Rep {
-    pending: Option<(PeerId, Vec<Bytes>)>,
+    pending: Option<(PipeId, Vec<Bytes>)>,
 }
 
-impl sealed::Sealed for Req {}
-impl Kind for Req {
-    const SOCKET_TYPE: SocketType = SocketType::Req;
+impl sealed::Sealed for Req {
+    type Policy = kinds::Req;
 }
-impl sealed::Sealed for Rep {}
-impl Kind for Rep {
-    const SOCKET_TYPE: SocketType = SocketType::Rep;
+impl Kind for Req {}
+impl sealed::Sealed for Rep {
+    type Policy = kinds::Rep;
 }
+impl Kind for Rep {}
 
 impl Socket<Req> {
     /// Sends a request to the next peer (round robin) that can take it, waiting while none
@@ -101,7 +105,7 @@ impl Socket<Req> {
 }
 
 /// A reply is kept only from the peer asked and only with its empty delimiter.
-fn accept_reply(asked: PeerId, from: PeerId, mut reply: Message) -> Option<Message> {
+fn accept_reply(asked: PipeId, from: PipeId, mut reply: Message) -> Option<Message> {
     if from != asked {
         tracing::debug!("REQ dropped a reply from a peer it did not ask");
         return None;
@@ -132,6 +136,13 @@ impl Socket<Rep> {
         }
     }
 
+    /// Like [`recv`](Self::recv), with the peer that sent the request (its address, identity,
+    /// properties, and what PLAIN or CURVE established).
+    pub async fn recv_with_peer(&mut self) -> Result<(Message, Arc<Peer>)> {
+        let request = self.recv().await?;
+        Ok((request, self.core.last_peer()?))
+    }
+
     /// The next request if one is waiting, else [`Error::WouldBlock`].
     pub fn try_recv(&mut self) -> Result<Message> {
         if self.kind.pending.is_some() {
@@ -146,39 +157,65 @@ impl Socket<Rep> {
     }
 
     /// Sends the reply to the request last received, with its envelope. Completes at once; the
-    /// reply is dropped if the requester has gone (as libzmq does). Fails with
-    /// [`Error::InvalidState`] when there is no request to answer.
+    /// reply is dropped if the requester has gone or its queue is full (as libzmq does). Fails
+    /// with [`Error::InvalidState`] when there is no request to answer.
     pub async fn send(&mut self, reply: impl Into<Message>) -> Result<()> {
-        self.try_send(reply)
+        match self.try_send(reply) {
+            Err(refused) if matches!(refused.error, Error::WouldBlock) => {
+                // The request counts as answered (the reply dropped), as libzmq's REP does.
+                self.kind.pending = None;
+                tracing::debug!("REP dropped a reply: the requester's queue is full");
+                Ok(())
+            }
+            other => other.map_err(|refused| refused.error),
+        }
     }
 
-    /// Same as [`send`](Self::send), which never waits.
-    pub fn try_send(&mut self, reply: impl Into<Message>) -> Result<()> {
+    /// Like [`send`](Self::send), but a requester whose queue is full hands the reply back
+    /// with [`Error::WouldBlock`] and the request stays unanswered, so that the reply can be
+    /// sent again; every other refusal hands it back too. A reply to a requester that has gone
+    /// is dropped (`Ok`), as in libzmq.
+    pub fn try_send(&mut self, reply: impl Into<Message>) -> Result<(), TrySendError> {
         let reply = reply.into();
-        check_not_empty(&reply)?;
+        let refuse = |error, message| Err(TrySendError { error, message });
+        if let Err(error) = check_not_empty(&reply) {
+            return refuse(error, reply);
+        }
         let Some((peer, envelope)) = self.kind.pending.take() else {
-            return Err(Error::InvalidState(
-                "REP must receive a request before replying",
-            ));
+            return refuse(
+                Error::InvalidState("REP must receive a request before replying"),
+                reply,
+            );
         };
+        let envelope_frames = envelope.len();
         let mut message = Message::from(envelope);
         for frame in reply {
             message.push(frame);
         }
         let mut table = self.core.table();
         if table.is_closed() {
-            return Err(Error::Closed);
+            let (_, reply) = split_envelope(message, envelope_frames);
+            return refuse(Error::Closed, reply);
         }
-        if !table.send_to(peer, message) {
-            tracing::debug!("REP dropped a reply: the requester is gone or full");
+        match table.send_to(peer, message) {
+            Routed::Queued => Ok(()),
+            Routed::Unroutable(_) => {
+                tracing::debug!("REP dropped a reply: the requester is gone");
+                Ok(())
+            }
+            Routed::Full(message) => {
+                // Still to be answered: the caller may send the reply again.
+                let (envelope, reply) = split_envelope(message, envelope_frames);
+                self.kind.pending = Some((peer, envelope));
+                refuse(Error::WouldBlock, reply)
+            }
         }
-        Ok(())
     }
 }
 
 impl Rep {
     /// Splits the envelope off a request; malformed requests (no delimiter) are dropped.
-    fn take_request(&mut self, peer: PeerId, request: Message) -> Option<Message> {
+    fn take_request(&mut self, peer: PipeId, request: Message) -> Option<Message> {
         let mut frames = request.into_frames();
         let Some(delimiter) = frames.iter().position(|f| f.is_empty()) else {
             tracing::debug!("REP dropped a request without an empty delimiter");
@@ -188,4 +225,12 @@ impl Rep {
         self.pending = Some((peer, frames));
         Some(Message::from(body))
     }
+}
+
+/// A reply handed back: its envelope, and the frames after it.
+fn split_envelope(mut message: Message, envelope_frames: usize) -> (Vec<Bytes>, Message) {
+    let envelope = (0..envelope_frames)
+        .filter_map(|_| message.pop_front())
+        .collect();
+    (envelope, message)
 }

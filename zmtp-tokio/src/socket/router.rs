@@ -12,12 +12,13 @@
 use std::future::poll_fn;
 use std::task::{Context, Poll};
 
-use zmtp_core::{Message, SocketType};
+use zmtp_core::Message;
 
-use super::peers::Routed;
 use super::strategies::fair_queue_receiving;
 use super::{sealed, Kind, Socket};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TrySendError};
+use crate::pipes::kinds;
+use crate::pipes::Routed;
 
 /// ROUTER: receives with the sender's identity in front, sends by identity. See
 /// [`Socket<Router>`](Socket#impl-Socket<Router>).
@@ -27,6 +28,8 @@ pub struct Router {
 }
 
 impl sealed::Sealed for Router {
+    type Policy = kinds::Router;
+
     fn poll_recv_raw(socket: &mut Socket<Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
         socket.core.poll_recv_fair(cx).map_ok(|(_, m)| m)
     }
@@ -36,12 +39,10 @@ impl sealed::Sealed for Router {
         cx: &mut Context<'_>,
         slot: &mut Option<Message>,
     ) -> Poll<Result<()>> {
-        socket.poll_route(Some(cx), slot)
+        socket.poll_send_slot(cx, slot)
     }
 }
-impl Kind for Router {
-    const SOCKET_TYPE: SocketType = SocketType::Router;
-}
+impl Kind for Router {}
 
 impl Socket<Router> {
     /// Sends `message` to the peer whose identity is its first frame (the rest is what the
@@ -52,49 +53,91 @@ impl Socket<Router> {
     /// Cancel-safe: if the future is dropped before it completes, the message was not queued.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
         let mut slot = Some(message.into());
-        poll_fn(|cx| self.poll_route(Some(cx), &mut slot)).await
+        poll_fn(|cx| self.poll_send_slot(cx, &mut slot)).await
     }
 
-    /// Like [`send`](Self::send) but never waits: a full peer gives [`Error::WouldBlock`] with
-    /// `router_mandatory` (the message is then dropped; resend it).
-    pub fn try_send(&mut self, message: impl Into<Message>) -> Result<()> {
-        match self.poll_route(None, &mut Some(message.into())) {
-            Poll::Ready(result) => result,
-            Poll::Pending => Err(Error::WouldBlock),
-        }
-    }
-
-    fn poll_route(&self, cx: Option<&Context<'_>>, slot: &mut Option<Message>) -> Poll<Result<()>> {
-        let Some(mut message) = slot.take() else {
+    /// Sends the message in `slot`; pending, with the message back in `slot`, while a full
+    /// peer must be waited for (only with `router_mandatory`).
+    fn poll_send_slot(&self, cx: &Context<'_>, slot: &mut Option<Message>) -> Poll<Result<()>> {
+        let Some(message) = slot.take() else {
             return Poll::Ready(Err(Error::InvalidState("message already sent")));
         };
-        if message.len() < 2 {
-            return Poll::Ready(Err(Error::InvalidState(
-                "a ROUTER message needs an identity frame and at least one more",
-            )));
-        }
-        let identity = message.pop_front().expect("two frames or more");
         let mandatory = self.options().router_mandatory;
-        let mut table = self.core.table();
-        if table.is_closed() {
-            return Poll::Ready(Err(Error::Closed));
-        }
-        let waiting = cx.filter(|_| mandatory);
-        match table.send_routed(&identity, message, waiting) {
-            Routed::Queued => Poll::Ready(Ok(())),
-            Routed::Unroutable if mandatory => Poll::Ready(Err(Error::HostUnreachable(identity))),
-            Routed::Full(mut message) if mandatory && cx.is_some() => {
-                message.push_front(identity);
+        match self.route(message, mandatory.then_some(cx)) {
+            Route::Queued | Route::Dropped => Poll::Ready(Ok(())),
+            Route::Refused(error, _) => Poll::Ready(Err(error)),
+            Route::Full(message) if mandatory => {
                 *slot = Some(message);
                 Poll::Pending
             }
-            Routed::Full(_) if mandatory => Poll::Ready(Err(Error::WouldBlock)),
-            Routed::Unroutable | Routed::Full(_) => {
-                tracing::debug!("ROUTER dropped a message for an unknown or full peer");
+            Route::Full(_) => {
+                tracing::debug!("ROUTER dropped a message for a full peer");
                 Poll::Ready(Ok(()))
             }
         }
     }
+
+    /// Like [`send`](Self::send) but never waits: a peer whose queue is full hands the message
+    /// back with [`Error::WouldBlock`] (with or without `router_mandatory`: the caller decides
+    /// whether to drop it), and every other refusal hands it back too. A message for an
+    /// unknown identity is dropped (`Ok`) unless `router_mandatory` is on, as in libzmq.
+    pub fn try_send(&mut self, message: impl Into<Message>) -> Result<(), TrySendError> {
+        match self.route(message.into(), None) {
+            Route::Queued | Route::Dropped => Ok(()),
+            Route::Refused(error, message) => Err(TrySendError { error, message }),
+            Route::Full(message) => Err(TrySendError {
+                error: Error::WouldBlock,
+                message,
+            }),
+        }
+    }
+
+    /// Queues `message` for the peer its first frame names. `cx` is registered to be woken
+    /// when a full peer has room.
+    fn route(&self, mut message: Message, cx: Option<&Context<'_>>) -> Route {
+        if message.len() < 2 {
+            return Route::Refused(
+                Error::InvalidState(
+                    "a ROUTER message needs an identity frame and at least one more",
+                ),
+                message,
+            );
+        }
+        let identity = message.pop_front().expect("two frames or more");
+        let mut table = self.core.table();
+        let refused = |error, mut message: Message, identity| {
+            message.push_front(identity);
+            Route::Refused(error, message)
+        };
+        if table.is_closed() {
+            return refused(Error::Closed, message, identity);
+        }
+        match table.send_routed(&identity, message, cx) {
+            Routed::Queued => Route::Queued,
+            Routed::Unroutable(message) if self.options().router_mandatory => {
+                refused(Error::HostUnreachable(identity.clone()), message, identity)
+            }
+            Routed::Unroutable(_) => {
+                tracing::debug!("ROUTER dropped a message for an unknown peer");
+                Route::Dropped
+            }
+            Routed::Full(mut message) => {
+                message.push_front(identity);
+                Route::Full(message)
+            }
+        }
+    }
+}
+
+/// What became of a message a ROUTER was given.
+enum Route {
+    Queued,
+    /// For an unknown identity without `router_mandatory` (libzmq drops it too).
+    Dropped,
+    /// Not sent, for the reason given; the message is handed back whole.
+    Refused(Error, Message),
+    /// The peer's queue is full; the message is handed back whole.
+    Full(Message),
 }
 
 fair_queue_receiving!(Router);

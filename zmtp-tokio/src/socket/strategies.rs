@@ -21,6 +21,16 @@ macro_rules! fair_queue_receiving {
             pub fn try_recv(&mut self) -> $crate::Result<zmtp_core::Message> {
                 self.core.try_recv_fair().map(|(_, m)| m)
             }
+
+            /// Like [`recv`](Self::recv), with the peer that sent the message: its address,
+            /// socket type, identity, READY properties, and what PLAIN or CURVE established
+            /// (libzmq's `zmq_msg_gets`).
+            pub async fn recv_with_peer(
+                &mut self,
+            ) -> $crate::Result<(zmtp_core::Message, std::sync::Arc<$crate::Peer>)> {
+                let message = self.recv().await?;
+                Ok((message, self.core.last_peer()?))
+            }
         }
 
         impl futures::Stream for $crate::socket::Socket<$kind> {
@@ -95,27 +105,28 @@ macro_rules! round_robin_sending {
                 self.try_send(message).map_err(|e| e.error)
             }
 
-            $crate::socket::strategies::nothing_to_flush!();
+            $crate::socket::strategies::flush_to_connections!();
         }
     };
 }
 
-/// A `Sink`'s `poll_flush` and `poll_close` for sockets that queue whole messages: the
-/// connection tasks write them, so there is nothing to wait for.
-macro_rules! nothing_to_flush {
+/// A `Sink`'s `poll_flush` and `poll_close`: ready once every queued message has been handed
+/// to its connection (a connection not yet made keeps it pending). Delivery to the peer is
+/// what [`Socket::close`](crate::Socket::close) reports.
+macro_rules! flush_to_connections {
     () => {
         fn poll_flush(
             self: std::pin::Pin<&mut Self>,
-            _cx: &mut std::task::Context<'_>,
+            cx: &mut std::task::Context<'_>,
         ) -> std::task::Poll<$crate::Result<()>> {
-            std::task::Poll::Ready(Ok(()))
+            self.core.poll_flushed(cx)
         }
 
         fn poll_close(
             self: std::pin::Pin<&mut Self>,
-            _cx: &mut std::task::Context<'_>,
+            cx: &mut std::task::Context<'_>,
         ) -> std::task::Poll<$crate::Result<()>> {
-            std::task::Poll::Ready(Ok(()))
+            self.core.poll_flushed(cx)
         }
     };
 }
@@ -127,24 +138,35 @@ macro_rules! fan_out_publishing {
         impl $crate::socket::Socket<$kind> {
             /// Publishes `message` to every connected subscriber whose subscriptions
             /// prefix-match its first frame. Never waits: a subscriber whose queue is full
-            /// misses the message. Returns how many subscribers it was queued for.
+            /// misses the message (counted in [`dropped_messages`](Self::dropped_messages)).
+            /// Returns how many subscribers it was queued for.
             pub fn publish(
                 &mut self,
                 message: impl Into<zmtp_core::Message>,
             ) -> $crate::Result<usize> {
-                self.core.fan_out(&mut Some(message.into()), true)
+                self.core.fan_out(message.into(), true)
             }
 
-            /// Same as [`publish`](Self::publish), but an await point: a loop of `send`s yields
-            /// to the runtime now and then (tokio's cooperative budget), so that the connection
-            /// tasks get to run and drain the queues. A loop of `publish` calls that never
-            /// awaits starves them and makes subscribers' queues overflow.
+            /// Publishes like [`publish`](Self::publish), but as an await point that lets the
+            /// connection tasks run: when a matching subscriber's queue is full only because
+            /// its connection task has not had its turn yet (a burst from `main`, or a worker
+            /// thread still waking up), `send` waits for that turn instead of dropping. A
+            /// subscriber that is really slow still misses messages at its high-water mark,
+            /// as in libzmq; `send` never waits for the subscriber itself. Returns how many
+            /// subscribers the message was queued for.
             pub async fn send(
                 &mut self,
                 message: impl Into<zmtp_core::Message>,
-            ) -> $crate::Result<()> {
+            ) -> $crate::Result<usize> {
                 tokio::task::consume_budget().await;
-                self.publish(message).map(|_| ())
+                let message = message.into();
+                std::future::poll_fn(|cx| self.core.poll_publish(&message, cx)).await
+            }
+
+            /// Copies of messages this socket dropped because a subscriber's queue was at its
+            /// high-water mark, over the socket's life (libzmq drops them silently).
+            pub fn dropped_messages(&self) -> u64 {
+                self.core.dropped_messages()
             }
         }
 
@@ -166,15 +188,17 @@ macro_rules! fan_out_publishing {
                 self.publish(message).map(|_| ())
             }
 
-            $crate::socket::strategies::nothing_to_flush!();
+            $crate::socket::strategies::flush_to_connections!();
         }
     };
 }
 
 /// A proxy's view of a type that sends round robin and receives fair-queued.
 macro_rules! round_robin_and_fair_queue_in_a_proxy {
-    ($kind:ty) => {
+    ($kind:ident) => {
         impl $crate::socket::sealed::Sealed for $kind {
+            type Policy = $crate::pipes::kinds::$kind;
+
             fn poll_recv_raw(
                 socket: &mut $crate::socket::Socket<Self>,
                 cx: &mut std::task::Context<'_>,
@@ -195,6 +219,6 @@ macro_rules! round_robin_and_fair_queue_in_a_proxy {
 
 pub(crate) use fair_queue_receiving;
 pub(crate) use fan_out_publishing;
-pub(crate) use nothing_to_flush;
+pub(crate) use flush_to_connections;
 pub(crate) use round_robin_and_fair_queue_in_a_proxy;
 pub(crate) use round_robin_sending;

@@ -14,12 +14,13 @@
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use zmtp_core::{Message, SocketType};
+use zmtp_core::Message;
 
 use super::strategies::{fair_queue_receiving, fan_out_publishing};
-use super::subscriptions::{parse_subscription, subscription_message};
 use super::{sealed, Kind, Socket};
 use crate::error::{Error, Result};
+use crate::pipes::kinds;
+use crate::pipes::topics::{parse_subscription, subscription_message};
 
 /// XPUB: a publisher that receives subscriptions. See [`Socket<XPub>`](Socket#impl-Socket<XPub>).
 #[derive(Debug, Default)]
@@ -35,6 +36,8 @@ pub struct XSub {
 }
 
 impl sealed::Sealed for XPub {
+    type Policy = kinds::XPub;
+
     fn poll_recv_raw(socket: &mut Socket<Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
         socket.core.poll_recv_fair(cx).map_ok(|(_, m)| m)
     }
@@ -44,14 +47,17 @@ impl sealed::Sealed for XPub {
         _cx: &mut Context<'_>,
         slot: &mut Option<Message>,
     ) -> Poll<Result<()>> {
-        Poll::Ready(socket.core.fan_out(slot, true).map(drop))
+        Poll::Ready(match slot.take() {
+            Some(message) => socket.core.fan_out(message, true).map(drop),
+            None => Err(crate::Error::InvalidState("message already sent")),
+        })
     }
 }
-impl Kind for XPub {
-    const SOCKET_TYPE: SocketType = SocketType::XPub;
-}
+impl Kind for XPub {}
 
 impl sealed::Sealed for XSub {
+    type Policy = kinds::XSub;
+
     fn poll_recv_raw(socket: &mut Socket<Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
         socket.core.poll_recv_fair(cx).map_ok(|(_, m)| m)
     }
@@ -68,9 +74,7 @@ impl sealed::Sealed for XSub {
         })
     }
 }
-impl Kind for XSub {
-    const SOCKET_TYPE: SocketType = SocketType::XSub;
-}
+impl Kind for XSub {}
 
 fan_out_publishing!(XPub);
 fair_queue_receiving!(XPub);
@@ -98,10 +102,12 @@ impl Socket<XSub> {
 
     fn send_upstream(&self, message: Message) -> Result<()> {
         match parse_subscription(&message) {
-            Some((true, topic)) => self.core.table().subscribe_local(topic),
+            // XSUB forwards every subscribe, as libzmq does, so that an XPUB upstream
+            // in verbose mode sees each one.
+            Some((true, topic)) => self.core.table().subscribe_local(topic, true),
             Some((false, topic)) => self.core.table().cancel_local(topic),
             None => {
-                self.core.fan_out(&mut Some(message), false)?;
+                self.core.fan_out(message, false)?;
             }
         }
         Ok(())

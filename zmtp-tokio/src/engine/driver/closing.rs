@@ -16,13 +16,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use tokio::io::AsyncWrite;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
 use super::{DriveOutcome, Driver, READ_CHUNK, ROUNDS_BEFORE_YIELD};
 use crate::close_report::Undelivered;
 use crate::monitor::DisconnectReason;
-use crate::socket::peers::PeerTable;
 
 /// A connection of a closing socket (or of an endpoint being unbound or disconnected).
 #[derive(Debug, Clone, Copy)]
@@ -39,12 +38,16 @@ impl Closing {
     }
 }
 
-impl Driver {
+impl<R, W> Driver<R, W>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     /// The socket or this endpoint is closing. A closing socket delivers within its linger
     /// time; an endpoint being unbound or disconnected drops what it had (libzmq does too).
     pub(super) fn begin_close(&mut self) {
-        let deadline = if self.shared.table().is_closed() {
-            self.shared.linger_deadline()
+        let deadline = if self.context.is_closing() {
+            self.context.linger_deadline()
         } else {
             Some(Instant::now())
         };
@@ -83,7 +86,7 @@ impl Driver {
             Some(id) => {
                 !self.writing.is_empty()
                     || self.conn.pending_transmit() > 0
-                    || !self.shared.table().outbound_is_empty(id)
+                    || self.link.backlog(id).0 > 0
             }
         }
     }
@@ -146,11 +149,11 @@ impl Driver {
     /// carried messages, the bytes not written and whether the peer did not confirm them. (A
     /// connection that sent no message leaves only commands unwritten: the greeting, a
     /// subscription, a PONG; nothing a sender accepted.)
-    pub(super) fn undelivered(&self, table: &PeerTable) -> Undelivered {
+    pub(super) fn undelivered(&self) -> Undelivered {
         let mut undelivered = Undelivered::new(self.endpoint.clone(), self.peer_address.clone());
         if let (true, Some(id)) = (self.attached, self.pipe) {
-            if !table.is_persistent(id) {
-                (undelivered.queued_messages, undelivered.queued_bytes) = table.backlog(id);
+            if !self.link.is_persistent(id) {
+                (undelivered.queued_messages, undelivered.queued_bytes) = self.link.backlog(id);
             }
         }
         if self.sent_messages {

@@ -14,19 +14,18 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::AsyncWrite;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 use zmtp_core::{
     AuthDecision, AuthRequest, Connection, ConnectionError, DenyStatus, Event, Message,
 };
 
+use super::{Inbound, Link, PipeId, Schedule, SocketContext, SubscriptionCommand};
 use crate::endpoint::Endpoint;
 use crate::monitor::{DisconnectReason, MonitorEvent, Refusal};
-use crate::security::{PeerAuth, Security};
-use crate::socket::core::Shared;
-use crate::socket::peers::{PeerId, PeerTable, SubscriptionCommand};
-use crate::transport::{ReadHalf, Stream, WriteHalf};
+use crate::peer::Peer;
+use crate::security::Security;
 
 mod closing;
 
@@ -58,28 +57,53 @@ pub(crate) struct DriveOutcome {
     pub(crate) handshake_done: bool,
 }
 
-pub(crate) struct Driver {
-    shared: Arc<Shared>,
+/// Where a connection comes from, as its driver reports it.
+#[derive(Debug, Clone)]
+pub(crate) struct Origin {
+    /// The endpoint of ours it belongs to (bound or connected).
+    pub(crate) endpoint: Endpoint,
+    /// The pipe it feeds from the start: a connecting endpoint's (an accepted connection gets
+    /// one when its handshake completes).
+    pub(crate) pipe: Option<PipeId>,
+    /// The peer's address (`ip:port`, an ipc path, the endpoint connected to).
+    pub(crate) peer_address: String,
+    /// The address an authenticator sees (ZAP's `Address`: the IP without the port).
+    pub(crate) auth_address: String,
+    /// Whether it was accepted (its peer address then goes into the close report).
+    pub(crate) accepted: bool,
+}
+
+/// One connection over any byte stream: `R` and `W` are the reading and writing halves (TCP,
+/// IPC, or an in-memory pipe in tests).
+pub(crate) struct Driver<R, W> {
+    context: Arc<SocketContext>,
+    link: Link,
     endpoint: Endpoint,
-    /// An accepted connection's peer (`ip:port` or ipc path), for the close report.
+    /// The peer's address, as `Peer::address`.
+    address: String,
+    /// An accepted connection's peer address, for the close report.
     peer_address: Option<String>,
     /// The pipe this connection feeds: the `connect`ed endpoint's from the start, an accepted
     /// connection's once its handshake completes.
-    pipe: Option<PeerId>,
+    pipe: Option<PipeId>,
     attached: bool,
-    /// ROUTER: the peer's identity, put in front of each message it sends.
-    routing_id: Option<Bytes>,
+    /// Marked by the pipes when they wake this driver for messages; told when it came for them
+    /// (or could not), so that a publisher can tell a queue that is full because this task has
+    /// not run yet.
+    schedule: Option<Arc<Schedule>>,
     conn: Connection,
-    reader: ReadHalf,
-    writer: WriteHalf,
+    reader: R,
+    writer: W,
     read_buf: BytesMut,
     writing: VecDeque<Bytes>,
     /// Received messages, in order, waiting to join the peer's receive queue (for room, or for
     /// the next lock).
     decoded: VecDeque<Message>,
+    /// What the connection reported and the pipes are to turn into messages.
+    inbound: Vec<Inbound>,
     /// Whether the connection decodes messages straight into `decoded` (see
-    /// [`receives_unchanged`](crate::socket::receives_unchanged)), rather than reporting each
-    /// as an event.
+    /// [`PipeLink::receives_unchanged`](super::PipeLink::receives_unchanged)), rather than
+    /// reporting each as an event.
     bulk: bool,
     timer: Pin<Box<Sleep>>,
     timer_at: Option<Instant>,
@@ -101,35 +125,39 @@ pub(crate) struct Driver {
     reading_paused: bool,
 }
 
-impl Driver {
+impl<R, W> Driver<R, W>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     pub(crate) fn new(
-        shared: Arc<Shared>,
-        endpoint: Endpoint,
-        pipe: Option<PeerId>,
-        stream: Stream,
-        auth_address: String,
-        peer_address: Option<String>,
+        context: Arc<SocketContext>,
+        link: Link,
+        origin: Origin,
+        (reader, writer): (R, W),
         stop: tokio_util::sync::CancellationToken,
-    ) -> Result<Driver, crate::error::Error> {
-        let mut config = shared.options.connection_config(shared.socket_type);
-        config.peer_address = auth_address;
+    ) -> Result<Self, crate::error::Error> {
+        let mut config = context.options.connection_config(context.socket_type);
+        config.peer_address = origin.auth_address;
         let conn =
             Connection::new(config, Instant::now().into_std()).map_err(crate::Error::Config)?;
-        let (reader, writer) = stream.into_split();
-        let bulk = crate::socket::receives_unchanged(shared.socket_type);
+        let bulk = link.receives_unchanged();
         Ok(Driver {
-            shared,
-            endpoint,
-            peer_address,
-            pipe,
+            context,
+            link,
+            endpoint: origin.endpoint,
+            peer_address: origin.accepted.then(|| origin.peer_address.clone()),
+            address: origin.peer_address,
+            pipe: origin.pipe,
             attached: false,
-            routing_id: None,
+            schedule: None,
             conn,
             reader,
             writer,
             read_buf: BytesMut::with_capacity(READ_CHUNK),
             writing: VecDeque::new(),
             decoded: VecDeque::new(),
+            inbound: Vec::new(),
             bulk,
             timer: Box::pin(tokio::time::sleep_until(Instant::now())),
             timer_at: None,
@@ -148,14 +176,11 @@ impl Driver {
     /// Runs the connection to its end.
     pub(crate) async fn run(mut self) -> DriveOutcome {
         let outcome = poll_fn(|cx| self.poll_drive(cx)).await;
-        {
-            let mut table = self.shared.table();
-            if table.is_closed() {
-                self.shared.report_undelivered(self.undelivered(&table));
-            }
-            if let (true, Some(id)) = (self.attached, self.pipe) {
-                table.detach(id);
-            }
+        if self.context.is_closing() {
+            self.context.report_undelivered(self.undelivered());
+        }
+        if let (true, Some(id)) = (self.attached, self.pipe) {
+            self.link.detach(id);
         }
         let event = if outcome.handshake_done {
             MonitorEvent::Disconnected {
@@ -174,7 +199,7 @@ impl Driver {
             }
             reason => tracing::info!(endpoint = %self.endpoint, %reason, "connection dropped"),
         }
-        self.shared.monitor.emit(event);
+        self.context.monitor.emit(event);
         let _ = poll_fn(|cx| Pin::new(&mut self.writer).poll_shutdown(cx)).await;
         outcome
     }
@@ -222,8 +247,8 @@ impl Driver {
         self.conn.handle_eof(Self::now());
     }
 
-    /// Handles the connection's events, and moves received messages into the peer table,
-    /// taking its lock once for all that are ready. Returns whether anything happened.
+    /// Handles the connection's events, and moves received messages into the pipe, taking its
+    /// lock once for all that are ready. Returns whether anything happened.
     fn dispatch_events(&mut self, cx: &Context<'_>) -> bool {
         let mut progress = false;
         // Messages held back for room come before anything still queued in the connection,
@@ -235,45 +260,38 @@ impl Driver {
                 return progress;
             }
         }
-        let shared = Arc::clone(&self.shared);
-        let mut table = None;
         while let Some(event) = self.conn.poll_event() {
             progress = true;
-            let message = match event {
-                Event::Message(mut message) => {
-                    if let Some(routing_id) = &self.routing_id {
-                        message.push_front(routing_id.clone());
-                    }
-                    let table = table.get_or_insert_with(|| shared.table());
-                    if !crate::socket::accepts_inbound(shared.socket_type, table, &message) {
-                        continue;
-                    }
-                    message
-                }
-                Event::Subscribe(topic) => {
-                    let table = table.get_or_insert_with(|| shared.table());
-                    match self.subscription(table, true, topic) {
-                        Some(notice) => notice,
-                        None => continue,
-                    }
-                }
-                Event::Cancel(topic) => {
-                    let table = table.get_or_insert_with(|| shared.table());
-                    match self.subscription(table, false, topic) {
-                        Some(notice) => notice,
-                        None => continue,
-                    }
-                }
+            match event {
+                Event::Message(message) => self.inbound.push(Inbound::Message(message)),
+                Event::Subscribe(topic) => self.inbound.push(Inbound::Subscribe(topic)),
+                Event::Cancel(topic) => self.inbound.push(Inbound::Cancel(topic)),
                 event => {
-                    drop(table.take());
+                    // What came before the event is the pipe's before the event changes it.
+                    self.receive_inbound();
                     self.handle_event(event);
-                    continue;
                 }
-            };
-            self.decoded.push_back(message);
+            }
         }
-        drop(table);
+        self.receive_inbound();
         progress | self.deliver_decoded(cx)
+    }
+
+    /// Hands what the connection reported to the pipe, which makes it into messages for the
+    /// application (in `decoded`), or refuses the peer.
+    fn receive_inbound(&mut self) {
+        if self.inbound.is_empty() {
+            return;
+        }
+        let Some(id) = self.pipe.filter(|_| self.attached) else {
+            // Not admitted (refused): nothing it sent reaches the application.
+            self.inbound.clear();
+            return;
+        };
+        if let Err(refusal) = self.link.receive(id, &mut self.inbound, &mut self.decoded) {
+            self.inbound.clear();
+            self.refuse(refusal);
+        }
     }
 
     /// Moves decoded messages into the peer's receive queue while it has room. Once the
@@ -290,9 +308,8 @@ impl Driver {
             return true;
         };
         let before = self.decoded.len();
-        self.shared
-            .table()
-            .offer_run(id, &mut self.decoded, self.conn.is_closed(), cx);
+        self.link
+            .offer(id, &mut self.decoded, self.conn.is_closed(), cx);
         if self.decoded.is_empty() {
             self.resume_reading();
         }
@@ -318,54 +335,30 @@ impl Driver {
         }
     }
 
-    /// The handshake completed: join the socket's peer table, unless the socket refuses the
-    /// peer (PAIR already has one, ROUTER identity taken).
+    /// The handshake completed: join the socket's pipes, unless the socket refuses the peer
+    /// (PAIR already has one, ROUTER identity taken).
     fn admit(&mut self, info: zmtp_core::PeerInfo) {
-        let peer = info.socket_type;
-        let auth = (!matches!(self.shared.options.security, Security::Null))
-            .then(|| PeerAuth::from(&info));
-        let shared_auth = auth.clone().map(Arc::new);
-        let admitted = self
-            .shared
-            .table()
-            .attach(self.pipe, &self.endpoint, info, shared_auth);
-        let attached = match admitted {
-            Ok(attached) => attached,
+        let secure = !matches!(self.context.options.security, Security::Null);
+        let peer = Peer::from_handshake(self.endpoint.clone(), self.address.clone(), info, secure);
+        let (socket_type, auth) = (peer.socket_type, peer.auth.clone());
+        let admitted = match self.link.admit(self.pipe, peer) {
+            Ok(admitted) => admitted,
             Err(refusal) => {
                 self.refuse(refusal);
                 return;
             }
         };
-        self.pipe = Some(attached.id);
+        self.pipe = Some(admitted.pipe);
         self.attached = true;
-        self.routing_id = attached.routing_id;
-        for topic in attached.topics {
+        self.schedule = Some(admitted.schedule);
+        for topic in admitted.topics {
             let _ = self.conn.subscribe(&topic);
         }
-        self.shared.monitor.emit(MonitorEvent::HandshakeSucceeded {
+        self.context.monitor.emit(MonitorEvent::HandshakeSucceeded {
             endpoint: self.endpoint.clone(),
-            peer,
+            peer: socket_type,
             auth,
         });
-    }
-
-    /// A peer's subscription or cancellation: recorded for publishers; for XPUB, the notice
-    /// to hand to the application (delivered like a message, under the same limits). Takes
-    /// the table the caller already holds: the lock is not reentrant.
-    fn subscription(
-        &mut self,
-        table: &mut PeerTable,
-        subscribe: bool,
-        topic: Bytes,
-    ) -> Option<Message> {
-        let id = self.pipe.filter(|_| self.attached)?;
-        match table.peer_subscription(id, subscribe, topic) {
-            Ok(notice) => notice,
-            Err(refusal) => {
-                self.refuse(refusal);
-                None
-            }
-        }
     }
 
     /// Drops a peer the socket will not serve, with the reason for the monitor.
@@ -379,7 +372,7 @@ impl Driver {
     /// is asked for without one; should a request arrive anyway, it is refused. A panicking
     /// authenticator refuses with status 500 instead of taking the connection task down.
     fn decide(&self, request: &AuthRequest) -> AuthDecision {
-        let Some(authenticator) = &self.shared.options.authenticator else {
+        let Some(authenticator) = &self.context.options.authenticator else {
             return AuthDecision::deny();
         };
         let decision = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -442,9 +435,13 @@ impl Driver {
         let writing: usize = self.writing.iter().map(Bytes::len).sum();
         let backlog = self.conn.pending_transmit() + writing;
         if !self.conn.is_ready() || backlog >= OUTBOX_HIGH_WATER {
+            // Not coming for messages now: a publisher waiting for this turn drops instead.
+            if let Some(schedule) = &self.schedule {
+                schedule.ran();
+            }
             return false;
         }
-        let still_ours = self.shared.table().take_outbound(
+        let still_ours = self.link.take_outbound(
             id,
             BATCH,
             OUTBOX_HIGH_WATER - backlog,

@@ -8,13 +8,21 @@
 //! ROUTER: see [`router_identities_follow_the_model`]. Receiving in runs: see
 //! [`receive_runs_follow_the_model`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::Ordering;
+use std::task::Context;
 
+use bytes::Bytes;
 use proptest::prelude::*;
-use zmtp_core::{Metadata, Version};
+use zmtp_core::{Message, Metadata, PeerInfo, SocketType, Version};
 
-use super::*;
-use crate::socket::subscriptions::subscription_message;
+use super::kinds::{Pull, Push, Router, XPub};
+use super::topics::subscription_message;
+use super::{Limits, PeerTable, Policy, Routed, Settings};
+use crate::endpoint::Endpoint;
+use crate::engine::PipeId;
+use crate::monitor::Refusal;
+use crate::peer::Peer;
 
 const PEERS: usize = 4;
 const TOPICS: [&[u8]; 3] = [b"", b"a", b"ab"];
@@ -36,12 +44,12 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn info() -> PeerInfo {
+fn info() -> Peer {
     info_with_identity(Bytes::new())
 }
 
-fn info_with_identity(identity: Bytes) -> PeerInfo {
-    PeerInfo {
+fn info_with_identity(identity: Bytes) -> Peer {
+    let info = PeerInfo {
         socket_type: SocketType::Sub,
         identity,
         metadata: Metadata::default(),
@@ -50,23 +58,23 @@ fn info_with_identity(identity: Bytes) -> PeerInfo {
         user_id: Bytes::new(),
         auth_properties: Metadata::default(),
         peer_key: None,
-    }
+    };
+    Peer::from_handshake(endpoint(), "127.0.0.1:2".into(), info, false)
 }
 
-/// A table for `socket_type` with no send limit and at most `recv_hwm` received messages per
+/// A table of kind `P` with at most `send_hwm` queued and `recv_hwm` received messages per
 /// peer (0: none).
-fn table(socket_type: SocketType, recv_hwm: usize, router_handover: bool) -> PeerTable {
+fn table<P: Policy>(send_hwm: usize, recv_hwm: usize, router_handover: bool) -> PeerTable<P> {
     let limits = Limits {
-        send_hwm: 0,
+        send_hwm,
         recv_hwm,
         recv_bytes: usize::MAX,
     };
-    let policy = Policy {
-        socket_type,
+    let settings = Settings {
         router_handover,
         xpub_verbose: false,
     };
-    PeerTable::new(limits, policy)
+    PeerTable::new(limits, settings)
 }
 
 /// What a driver's waker would be, for calls that register one.
@@ -75,7 +83,7 @@ fn noop_context() -> Context<'static> {
 }
 
 /// Delivers `message` from `id` as a closed connection's driver would: past the limits.
-fn deliver(table: &mut PeerTable, id: PeerId, message: Message) {
+fn deliver<P: Policy>(table: &mut PeerTable<P>, id: PipeId, message: Message) {
     table.offer_run(id, &mut VecDeque::from([message]), true, &noop_context());
 }
 
@@ -106,9 +114,9 @@ proptest! {
         persistent in proptest::collection::vec(any::<bool>(), PEERS),
         ops in proptest::collection::vec(op(), 0..60),
     ) {
-        let mut table = table(SocketType::XPub, 0, false);
+        let mut table = table::<XPub>(0, 0, false);
         // Connecting pipes exist from the start; accepted ones only while connected.
-        let mut ids: Vec<Option<PeerId>> = persistent
+        let mut ids: Vec<Option<PipeId>> = persistent
             .iter()
             .map(|&p| p.then(|| table.insert_persistent(endpoint())))
             .collect();
@@ -121,8 +129,8 @@ proptest! {
         for op in ops {
             match op {
                 Op::Attach(p) if !model[p].connected => {
-                    let attached = table.attach(ids[p], &endpoint(), info(), None).unwrap();
-                    ids[p] = Some(attached.id);
+                    let admitted = table.admit(ids[p], info()).unwrap();
+                    ids[p] = Some(admitted.pipe);
                     model[p].connected = true;
                 }
                 Op::Detach(p) if model[p].connected => {
@@ -161,7 +169,7 @@ proptest! {
                 _ => {}
             }
             // Publishing reaches exactly the pipes whose subscriptions match.
-            let reached = table.send_fan_out(&Message::from(&b"abc"[..]), true);
+            let reached = table.fan_out(&Message::from(&b"abc"[..]));
             let matching = (0..PEERS)
                 .filter(|&i| (model[i].connected || persistent[i]) && !model[i].topics.is_empty())
                 .count();
@@ -207,9 +215,9 @@ proptest! {
         handover in any::<bool>(),
         ops in proptest::collection::vec(router_op(), 0..60),
     ) {
-        let mut table = table(SocketType::Router, 0, handover);
+        let mut table = table::<Router>(0, 0, handover);
         let cx = noop_context();
-        let mut ids: Vec<Option<PeerId>> = vec![None; PEERS];
+        let mut ids: Vec<Option<PipeId>> = vec![None; PEERS];
         // The model: which identity each connected peer routes by.
         let mut holder: BTreeMap<usize, usize> = BTreeMap::new();
         let mut generated = BTreeSet::new();
@@ -217,7 +225,7 @@ proptest! {
             match op {
                 RouterOp::Attach(p, i) if ids[p].is_none() => {
                     let announced = Bytes::from_static(IDENTITIES[i]);
-                    let result = table.attach(None, &endpoint(), info_with_identity(announced), None);
+                    let result = table.admit(None, info_with_identity(announced));
                     let taken_by = holder.get(&i).copied().filter(|_| i != 0);
                     match (result, taken_by) {
                         (Err(refusal), Some(_)) if !handover => {
@@ -225,7 +233,7 @@ proptest! {
                         }
                         (Ok(attached), taken_by) => {
                             prop_assert!(taken_by.is_none() || handover, "a taken identity was admitted");
-                            let routing_id = attached.routing_id.clone().unwrap();
+                            let routing_id = table.peer(attached.pipe).unwrap().routing_id.clone().unwrap();
                             if i == 0 {
                                 prop_assert_eq!(routing_id.len(), 5);
                                 prop_assert_eq!(routing_id[0], 0);
@@ -240,13 +248,13 @@ proptest! {
                                 prop_assert!(!still, "the evicted connection must close");
                                 table.detach(old_id);
                             }
-                            ids[p] = Some(attached.id);
+                            ids[p] = Some(attached.pipe);
                             if i != 0 {
                                 holder.insert(i, p);
                             }
                         }
                         (result, taken_by) => {
-                            prop_assert!(false, "attach gave {:?} with the identity held by {:?}", result.map(|a| a.id), taken_by);
+                            prop_assert!(false, "attach gave {:?} with the identity held by {:?}", result.map(|a| a.pipe), taken_by);
                         }
                     }
                 }
@@ -265,7 +273,7 @@ proptest! {
                             table.take_outbound(ids[p].unwrap(), 10, usize::MAX, &mut out, &mut Vec::new(), &cx);
                             prop_assert_eq!(out.len(), 1, "the message went to the holder");
                         }
-                        None => prop_assert!(matches!(routed, Routed::Unroutable)),
+                        None => prop_assert!(matches!(routed, Routed::Unroutable(_))),
                     }
                 }
                 _ => {}
@@ -307,10 +315,10 @@ proptest! {
         hwm in 1..6usize,
         ops in proptest::collection::vec(recv_op(), 0..120),
     ) {
-        let mut table = table(SocketType::Pull, hwm, false);
+        let mut table = table::<Pull>(0, hwm, false);
         let cx = noop_context();
-        let ids: Vec<PeerId> = (0..PEERS)
-            .map(|_| table.attach(None, &endpoint(), info(), None).unwrap().id)
+        let ids: Vec<PipeId> = (0..PEERS)
+            .map(|_| table.admit(None, info()).unwrap().pipe)
             .collect();
         let mut connected = [true; PEERS];
         let revoked = table.run_revoked();
@@ -363,7 +371,7 @@ proptest! {
                         let sender = table.recv_fair_run(&mut run, 64, None);
                         prop_assert_eq!(sender.is_some(), !waiting.is_empty());
                         let Some(sender) = sender else { continue };
-                        let p = ids.iter().position(|&id| id == sender.peer).unwrap();
+                        let p = ids.iter().position(|&id| id == sender.pipe).unwrap();
                         prop_assert!(waiting.contains(&p));
                         if waiting.len() > 1 {
                             prop_assert_eq!(run.len(), 1, "several peers wait: one message");
@@ -383,6 +391,105 @@ proptest! {
                         run_from = None;
                         lent = 0;
                     }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum SendOp {
+    /// The application sends round robin.
+    Send,
+    /// Peer `p`'s connection takes up to `n` queued messages.
+    Take(usize, usize),
+    Admit(usize),
+    Detach(usize),
+    Remove(usize),
+}
+
+fn send_op() -> impl Strategy<Value = SendOp> {
+    prop_oneof![
+        6 => Just(SendOp::Send),
+        3 => (0..PEERS, 1..4usize).prop_map(|(p, n)| SendOp::Take(p, n)),
+        1 => (0..PEERS).prop_map(SendOp::Admit),
+        1 => (0..PEERS).prop_map(SendOp::Detach),
+        1 => (0..PEERS).prop_map(SendOp::Remove),
+    ]
+}
+
+proptest! {
+    /// Round robin against a model: a send succeeds exactly when some usable pipe (connected,
+    /// or a connecting endpoint's between connections) is below the HWM, and goes to such a
+    /// pipe; each pipe's connection takes its messages in the order they were sent; no pipe
+    /// with room is passed over twice in a row while another one takes all; a departed
+    /// accepted pipe's queue goes, a connecting pipe's stays.
+    #[test]
+    fn round_robin_follows_the_model(
+        hwm in 1..4usize,
+        persistent in proptest::collection::vec(any::<bool>(), PEERS),
+        ops in proptest::collection::vec(send_op(), 0..150),
+    ) {
+        let mut persistent = persistent;
+        let mut table = table::<Push>(hwm, 0, false);
+        let cx = noop_context();
+        let mut ids: Vec<Option<PipeId>> = persistent
+            .iter()
+            .map(|&p| p.then(|| table.insert_persistent(endpoint())))
+            .collect();
+        let mut connected = [false; PEERS];
+        let mut queued: Vec<VecDeque<u32>> = vec![VecDeque::new(); PEERS];
+        let mut next = 0u32;
+        for op in ops {
+            match op {
+                SendOp::Send => {
+                    let usable = |p: usize| ids[p].is_some() && (connected[p] || persistent[p]);
+                    let with_room: Vec<usize> =
+                        (0..PEERS).filter(|&p| usable(p) && queued[p].len() < hwm).collect();
+                    let sent = table.send_round_robin(Message::from(next.to_string()), None);
+                    match sent {
+                        Ok(id) => {
+                            let p = ids.iter().position(|&i| i == Some(id)).unwrap();
+                            prop_assert!(with_room.contains(&p), "sent to {} without room", p);
+                            queued[p].push_back(next);
+                            next += 1;
+                        }
+                        Err(_) => prop_assert!(with_room.is_empty(), "refused with room at {:?}", with_room),
+                    }
+                }
+                SendOp::Take(p, n) => {
+                    if let Some(id) = ids[p].filter(|_| connected[p]) {
+                        let mut out = VecDeque::new();
+                        prop_assert!(table.take_outbound(id, n, usize::MAX, &mut out, &mut Vec::new(), &cx));
+                        prop_assert_eq!(out.len(), n.min(queued[p].len()));
+                        for message in out {
+                            let expected = queued[p].pop_front().unwrap().to_string();
+                            prop_assert_eq!(message.first().unwrap(), expected.as_bytes());
+                        }
+                    }
+                }
+                SendOp::Admit(p) if !connected[p] => {
+                    let admitted = table.admit(ids[p].filter(|_| persistent[p]), info()).unwrap();
+                    ids[p] = Some(admitted.pipe);
+                    connected[p] = true;
+                }
+                SendOp::Detach(p) if connected[p] => {
+                    table.detach(ids[p].unwrap());
+                    connected[p] = false;
+                    if !persistent[p] {
+                        ids[p] = None;
+                        queued[p].clear();
+                    }
+                }
+                SendOp::Remove(p) => {
+                    if let Some(id) = ids[p].take() {
+                        table.remove(id);
+                    }
+                    // Its next pipe is an accepted connection's.
+                    persistent[p] = false;
+                    connected[p] = false;
+                    queued[p].clear();
                 }
                 _ => {}
             }

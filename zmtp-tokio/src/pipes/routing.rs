@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use crate::socket::peers::PeerId;
+use crate::engine::PipeId;
 
 #[derive(Debug)]
 pub(crate) struct RoutingIds {
-    routes: HashMap<Bytes, PeerId>,
+    routes: HashMap<Bytes, PipeId>,
     next: u32,
 }
 
@@ -37,11 +37,11 @@ impl RoutingIds {
         }
     }
 
-    pub(crate) fn lookup(&self, id: &[u8]) -> Option<PeerId> {
+    pub(crate) fn lookup(&self, id: &[u8]) -> Option<PipeId> {
         self.routes.get(id).copied()
     }
 
-    pub(crate) fn insert(&mut self, id: Bytes, peer: PeerId) {
+    pub(crate) fn insert(&mut self, id: Bytes, peer: PipeId) {
         self.routes.insert(id, peer);
     }
 
@@ -60,12 +60,12 @@ mod tests {
         let first = ids.generate();
         assert_eq!(first.len(), 5);
         assert_eq!(first[0], 0);
-        ids.insert(first.clone(), 1);
+        ids.insert(first.clone(), PipeId::new(1, 0));
         // Force the counter back onto a taken id: it is skipped.
         ids.next = u32::from_be_bytes(first[1..].try_into().unwrap());
         let second = ids.generate();
         assert_ne!(first, second);
-        assert_eq!(ids.lookup(&first), Some(1));
+        assert_eq!(ids.lookup(&first), Some(PipeId::new(1, 0)));
         ids.remove(&first);
         assert_eq!(ids.lookup(&first), None);
     }

@@ -1,0 +1,133 @@
+//! The pipes: a socket's peer table and its kind's policy. Between the socket API above and the
+//! engine below: the socket sends and receives through [`Pipes`], the engine's drivers move
+//! messages through it as a [`PipeLink`]. What a kind does with its peers is read from its
+//! [`Policy`], declared once per kind in [`kinds`].
+//!
+//! The application side and every connection driver share the table behind one mutex. Drivers
+//! move messages in batches, so the lock is taken once per batch on their side; the receiving
+//! application takes a run of messages at a time (all of one peer's while it alone has some),
+//! which still count against that peer's high-water mark until read. Every choice of a pipe
+//! (round robin, fair queuing, routing by identity, matching subscriptions) costs the same
+//! whatever the number of peers.
+
+pub(crate) mod active;
+pub(crate) mod kinds;
+pub(crate) mod pipe;
+pub(crate) mod policy;
+mod receiving;
+pub(crate) mod routing;
+mod sending;
+pub(crate) mod slab;
+mod subscriptions;
+pub(crate) mod table;
+pub(crate) mod topics;
+pub(crate) mod trie;
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+use std::task::Context;
+
+use zmtp_core::Message;
+
+use crate::engine::context::lock;
+use crate::engine::{Admitted, Inbound, PipeId, PipeLink, SocketContext, SubscriptionCommand};
+use crate::monitor::Refusal;
+use crate::peer::Peer;
+
+pub(crate) use pipe::Limits;
+pub(crate) use policy::Policy;
+pub(crate) use receiving::Sender;
+pub(crate) use sending::Routed;
+pub(crate) use table::{PeerTable, Settings};
+
+/// The pipes of one socket of kind `P`.
+#[derive(Debug)]
+pub(crate) struct Pipes<P: Policy> {
+    table: Mutex<PeerTable<P>>,
+}
+
+impl<P: Policy> Pipes<P> {
+    pub(crate) fn new(context: &SocketContext) -> Pipes<P> {
+        let options = &context.options;
+        let limits = Limits {
+            send_hwm: options.send_hwm,
+            recv_hwm: options.recv_hwm,
+            recv_bytes: options.recv_byte_limit(),
+        };
+        let settings = Settings {
+            router_handover: options.router_handover,
+            xpub_verbose: options.xpub_verbose,
+        };
+        Pipes {
+            table: Mutex::new(PeerTable::new(limits, settings)),
+        }
+    }
+
+    /// The peer table (see [`lock`] on poisoning).
+    pub(crate) fn table(&self) -> MutexGuard<'_, PeerTable<P>> {
+        lock(&self.table)
+    }
+}
+
+impl<P: Policy> PipeLink for Pipes<P> {
+    fn remove(&self, pipe: PipeId) {
+        self.table().remove(pipe);
+    }
+
+    fn admit(&self, pipe: Option<PipeId>, peer: Peer) -> Result<Admitted, Refusal> {
+        self.table().admit(pipe, peer)
+    }
+
+    fn detach(&self, pipe: PipeId) {
+        self.table().detach(pipe);
+    }
+
+    fn receives_unchanged(&self) -> bool {
+        // Subscriptions must keep their place among an XPUB's messages, so a kind that records
+        // them decodes event by event.
+        P::INBOUND.unchanged() && P::PEER_SUBSCRIPTIONS == policy::PeerSubscriptions::Ignore
+    }
+
+    fn receive(
+        &self,
+        pipe: PipeId,
+        inbound: &mut Vec<Inbound>,
+        out: &mut VecDeque<Message>,
+    ) -> Result<(), Refusal> {
+        self.table().receive(pipe, inbound, out)
+    }
+
+    fn offer(
+        &self,
+        pipe: PipeId,
+        messages: &mut VecDeque<Message>,
+        past_limit: bool,
+        cx: &Context<'_>,
+    ) {
+        self.table().offer_run(pipe, messages, past_limit, cx);
+    }
+
+    fn take_outbound(
+        &self,
+        pipe: PipeId,
+        max: usize,
+        max_bytes: usize,
+        out: &mut VecDeque<Message>,
+        commands: &mut Vec<SubscriptionCommand>,
+        cx: &Context<'_>,
+    ) -> bool {
+        self.table()
+            .take_outbound(pipe, max, max_bytes, out, commands, cx)
+    }
+
+    fn backlog(&self, pipe: PipeId) -> (usize, usize) {
+        self.table().backlog(pipe)
+    }
+
+    fn is_persistent(&self, pipe: PipeId) -> bool {
+        self.table().is_persistent(pipe)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,127 @@
+//! One peer's pipe: its queues both ways, bounded by the high-water marks, and what the socket
+//! knows of the peer.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::{Context, Waker};
+
+use bytes::Bytes;
+use zmtp_core::Message;
+
+use super::topics::PeerTopics;
+use crate::endpoint::Endpoint;
+use crate::engine::{PipeId, Schedule, SubscriptionCommand};
+use crate::peer::Peer;
+
+#[derive(Debug)]
+pub(crate) struct Pipe {
+    pub(crate) id: PipeId,
+    /// The endpoint this pipe was bound or connected through.
+    pub(crate) endpoint: Endpoint,
+    /// The peer of the last connection admitted (kept after it leaves, for the messages it
+    /// delivered that are still to be read).
+    pub(crate) peer: Option<Arc<Peer>>,
+    /// Whether a connection whose handshake completed drives this pipe now.
+    pub(crate) connected: bool,
+    /// Created by `connect`: it exists before any connection and survives reconnects, so
+    /// messages queue for it meanwhile (libzmq behaviour).
+    pub(crate) persistent: bool,
+    /// ROUTER handover: another connection took this peer's identity; its driver closes.
+    pub(crate) evicted: bool,
+    /// ROUTER: the identity that routes to this peer while it is connected.
+    pub(crate) routing_id: Option<Bytes>,
+    pub(crate) outbound: VecDeque<Message>,
+    pub(crate) inbound: VecDeque<Message>,
+    /// What `inbound` costs (see [`queued_cost`]).
+    pub(crate) inbound_bytes: usize,
+    pub(crate) driver_waker: Option<Waker>,
+    /// Whether the driver was woken for messages and has not come for them: a publisher
+    /// whose subscriber's queue is full waits for that turn instead of dropping.
+    pub(crate) schedule: Arc<Schedule>,
+    /// Publishers: what this peer subscribed to.
+    pub(crate) topics: PeerTopics,
+    /// Subscribers: subscription changes to send.
+    pub(crate) commands: VecDeque<SubscriptionCommand>,
+    /// Slots in the table's active sets (round robin, fair queue).
+    pub(crate) lb_slot: Option<u32>,
+    pub(crate) fq_slot: Option<u32>,
+}
+
+impl Pipe {
+    pub(crate) fn new(id: PipeId, endpoint: Endpoint, persistent: bool) -> Pipe {
+        Pipe {
+            id,
+            endpoint,
+            peer: None,
+            connected: false,
+            persistent,
+            evicted: false,
+            routing_id: None,
+            outbound: VecDeque::new(),
+            inbound: VecDeque::new(),
+            inbound_bytes: 0,
+            driver_waker: None,
+            schedule: Arc::default(),
+            topics: PeerTopics::default(),
+            commands: VecDeque::new(),
+            lb_slot: None,
+            fq_slot: None,
+        }
+    }
+
+    /// Whether messages may be queued for it: while connected, and for a connecting pipe also
+    /// between connections.
+    pub(crate) fn usable(&self) -> bool {
+        self.connected || self.persistent
+    }
+
+    /// Wakes the driver if it waits for work, marking it scheduled.
+    pub(crate) fn wake_driver(&mut self) {
+        if let Some(w) = self.driver_waker.take() {
+            self.schedule.mark_woken();
+            w.wake();
+        }
+    }
+}
+
+/// Limits shared by every pipe of a socket.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) send_hwm: usize,
+    pub(crate) recv_hwm: usize,
+    pub(crate) recv_bytes: usize,
+}
+
+impl Limits {
+    /// Whether an outbound queue of `len` messages is full (0: no limit).
+    pub(crate) fn send_full(&self, len: usize) -> bool {
+        self.send_hwm != 0 && len >= self.send_hwm
+    }
+
+    /// Whether a receive queue holding `messages` that cost `bytes` is full: the check made
+    /// before each message joins it.
+    pub(crate) fn recv_full(&self, messages: usize, bytes: usize) -> bool {
+        (self.recv_hwm != 0 && messages >= self.recv_hwm) || bytes >= self.recv_bytes
+    }
+}
+
+/// What a queued received message costs in memory, for the receive queue's byte limit: its
+/// bodies plus a handle per frame, so that messages of many empty frames count too.
+pub(crate) fn queued_cost(message: &Message) -> usize {
+    message.byte_len() + std::mem::size_of::<Bytes>() * message.len()
+}
+
+/// Keeps `cx`'s waker in `slot` (unless it is there already).
+pub(crate) fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+/// Wakes and empties `slot`.
+pub(crate) fn wake(slot: &mut Option<Waker>) {
+    if let Some(w) = slot.take() {
+        w.wake();
+    }
+}

@@ -1,0 +1,280 @@
+//! A socket whose kind is chosen at run time (from a configuration file or a command line):
+//! one enum over the eleven typed sockets, with the methods every kind has and the capability
+//! traits, which fail with [`Error::NotSupported`] where the kind lacks the capability.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use zmtp_core::{Message, SocketType};
+
+use super::capability::{RecvMessage, SendMessage, Subscribe};
+use super::{Dealer, Pair, Pub, Pull, Push, Rep, Req, Router, Socket, Sub, XPub, XSub};
+use crate::{CloseReport, Endpoint, Error, IntoEndpoint, Monitor, Options, Result};
+
+/// A socket of any of the eleven kinds. Match on it to use a kind's own methods.
+#[derive(Debug)]
+pub enum AnySocket {
+    /// REQ.
+    Req(Socket<Req>),
+    /// REP.
+    Rep(Socket<Rep>),
+    /// DEALER.
+    Dealer(Socket<Dealer>),
+    /// ROUTER.
+    Router(Socket<Router>),
+    /// PUB.
+    Pub(Socket<Pub>),
+    /// SUB.
+    Sub(Socket<Sub>),
+    /// XPUB.
+    XPub(Socket<XPub>),
+    /// XSUB.
+    XSub(Socket<XSub>),
+    /// PUSH.
+    Push(Socket<Push>),
+    /// PULL.
+    Pull(Socket<Pull>),
+    /// PAIR.
+    Pair(Socket<Pair>),
+}
+
+/// Runs `$body` with `$s` bound to the typed socket inside `$any`.
+macro_rules! on_kind {
+    ($any:expr, $s:ident => $body:expr) => {
+        match $any {
+            AnySocket::Req($s) => $body,
+            AnySocket::Rep($s) => $body,
+            AnySocket::Dealer($s) => $body,
+            AnySocket::Router($s) => $body,
+            AnySocket::Pub($s) => $body,
+            AnySocket::Sub($s) => $body,
+            AnySocket::XPub($s) => $body,
+            AnySocket::XSub($s) => $body,
+            AnySocket::Push($s) => $body,
+            AnySocket::Pull($s) => $body,
+            AnySocket::Pair($s) => $body,
+        }
+    };
+}
+
+impl AnySocket {
+    /// A socket of `socket_type` with `options`.
+    pub fn new(socket_type: SocketType, options: Options) -> Result<AnySocket> {
+        Ok(match socket_type {
+            SocketType::Req => AnySocket::Req(Socket::with_options(options)?),
+            SocketType::Rep => AnySocket::Rep(Socket::with_options(options)?),
+            SocketType::Dealer => AnySocket::Dealer(Socket::with_options(options)?),
+            SocketType::Router => AnySocket::Router(Socket::with_options(options)?),
+            SocketType::Pub => AnySocket::Pub(Socket::with_options(options)?),
+            SocketType::Sub => AnySocket::Sub(Socket::with_options(options)?),
+            SocketType::XPub => AnySocket::XPub(Socket::with_options(options)?),
+            SocketType::XSub => AnySocket::XSub(Socket::with_options(options)?),
+            SocketType::Push => AnySocket::Push(Socket::with_options(options)?),
+            SocketType::Pull => AnySocket::Pull(Socket::with_options(options)?),
+            SocketType::Pair => AnySocket::Pair(Socket::with_options(options)?),
+        })
+    }
+
+    /// The kind.
+    pub fn socket_type(&self) -> SocketType {
+        on_kind!(self, s => s.socket_type())
+    }
+
+    /// Whether the kind sends (all but SUB and PULL).
+    pub fn can_send(&self) -> bool {
+        !matches!(self, AnySocket::Sub(_) | AnySocket::Pull(_))
+    }
+
+    /// Whether the kind receives (all but PUB and PUSH).
+    pub fn can_recv(&self) -> bool {
+        !matches!(self, AnySocket::Pub(_) | AnySocket::Push(_))
+    }
+
+    /// Whether the kind subscribes (SUB, XSUB).
+    pub fn can_subscribe(&self) -> bool {
+        matches!(self, AnySocket::Sub(_) | AnySocket::XSub(_))
+    }
+
+    /// See [`Socket::bind`].
+    pub async fn bind(&self, endpoint: impl IntoEndpoint) -> Result<Endpoint> {
+        on_kind!(self, s => s.bind(endpoint).await)
+    }
+
+    /// See [`Socket::connect`].
+    pub fn connect(&self, endpoint: impl IntoEndpoint) -> Result<()> {
+        on_kind!(self, s => s.connect(endpoint))
+    }
+
+    /// See [`Socket::unbind`].
+    pub fn unbind(&self, endpoint: impl IntoEndpoint) -> Result<()> {
+        on_kind!(self, s => s.unbind(endpoint))
+    }
+
+    /// See [`Socket::disconnect`].
+    pub fn disconnect(&self, endpoint: impl IntoEndpoint) -> Result<()> {
+        on_kind!(self, s => s.disconnect(endpoint))
+    }
+
+    /// See [`Socket::monitor`].
+    pub fn monitor(&self) -> Monitor {
+        on_kind!(self, s => s.monitor())
+    }
+
+    /// See [`Socket::options`].
+    pub fn options(&self) -> &Options {
+        on_kind!(self, s => s.options())
+    }
+
+    /// See [`Socket::connected_peers`].
+    pub fn connected_peers(&self) -> usize {
+        on_kind!(self, s => s.connected_peers())
+    }
+
+    /// Sends as the kind sends (REQ: a request; REP: the reply; PUB, XPUB: publishes;
+    /// ROUTER: to the identity in the first frame). [`Error::NotSupported`] for SUB and PULL.
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
+        let message = message.into();
+        match self {
+            AnySocket::Req(s) => s.send_message(message).await,
+            AnySocket::Rep(s) => s.send_message(message).await,
+            AnySocket::Dealer(s) => s.send_message(message).await,
+            AnySocket::Router(s) => s.send_message(message).await,
+            AnySocket::Pub(s) => s.send_message(message).await,
+            AnySocket::XPub(s) => s.send_message(message).await,
+            AnySocket::XSub(s) => s.send_message(message).await,
+            AnySocket::Push(s) => s.send_message(message).await,
+            AnySocket::Pair(s) => s.send_message(message).await,
+            AnySocket::Sub(_) | AnySocket::Pull(_) => {
+                Err(Error::NotSupported("this socket type does not send"))
+            }
+        }
+    }
+
+    /// Receives as the kind receives. [`Error::NotSupported`] for PUB and PUSH.
+    pub async fn recv(&mut self) -> Result<Message> {
+        match self {
+            AnySocket::Req(s) => s.recv_message().await,
+            AnySocket::Rep(s) => s.recv_message().await,
+            AnySocket::Dealer(s) => s.recv_message().await,
+            AnySocket::Router(s) => s.recv_message().await,
+            AnySocket::Sub(s) => s.recv_message().await,
+            AnySocket::XPub(s) => s.recv_message().await,
+            AnySocket::XSub(s) => s.recv_message().await,
+            AnySocket::Pull(s) => s.recv_message().await,
+            AnySocket::Pair(s) => s.recv_message().await,
+            AnySocket::Pub(_) | AnySocket::Push(_) => {
+                Err(Error::NotSupported("this socket type does not receive"))
+            }
+        }
+    }
+
+    /// Subscribes (SUB, XSUB). [`Error::NotSupported`] for the other kinds.
+    pub fn subscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
+        self.subscriber()?.subscribe_to(topic.into())
+    }
+
+    /// Cancels a subscription (SUB, XSUB). [`Error::NotSupported`] for the other kinds.
+    pub fn unsubscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
+        self.subscriber()?.unsubscribe_from(topic.into())
+    }
+
+    fn subscriber(&self) -> Result<&dyn Subscribe> {
+        match self {
+            AnySocket::Sub(s) => Ok(s),
+            AnySocket::XSub(s) => Ok(s),
+            _ => Err(Error::NotSupported("this socket type does not subscribe")),
+        }
+    }
+
+    /// See [`Socket::close`].
+    pub async fn close(self) -> CloseReport {
+        on_kind!(self, s => s.close().await)
+    }
+
+    /// See [`Socket::close_timeout`].
+    pub async fn close_timeout(self, timeout: Duration) -> CloseReport {
+        on_kind!(self, s => s.close_timeout(timeout).await)
+    }
+}
+
+impl SendMessage for AnySocket {
+    async fn send_message(&mut self, message: Message) -> Result<()> {
+        self.send(message).await
+    }
+}
+
+impl RecvMessage for AnySocket {
+    async fn recv_message(&mut self) -> Result<Message> {
+        self.recv().await
+    }
+}
+
+impl Subscribe for AnySocket {
+    fn subscribe_to(&self, topic: Bytes) -> Result<()> {
+        self.subscribe(topic)
+    }
+
+    fn unsubscribe_from(&self, topic: Bytes) -> Result<()> {
+        self.unsubscribe(topic)
+    }
+}
+
+macro_rules! from_typed {
+    ($($kind:ident),*) => {$(
+        impl From<Socket<$kind>> for AnySocket {
+            fn from(socket: Socket<$kind>) -> AnySocket {
+                AnySocket::$kind(socket)
+            }
+        }
+    )*};
+}
+
+from_typed!(Req, Rep, Dealer, Router, Pub, Sub, XPub, XSub, Push, Pull, Pair);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [SocketType; 11] = [
+        SocketType::Req,
+        SocketType::Rep,
+        SocketType::Dealer,
+        SocketType::Router,
+        SocketType::Pub,
+        SocketType::Sub,
+        SocketType::XPub,
+        SocketType::XSub,
+        SocketType::Push,
+        SocketType::Pull,
+        SocketType::Pair,
+    ];
+
+    #[tokio::test]
+    async fn every_kind_is_built_and_refuses_what_it_cannot_do() {
+        for socket_type in ALL {
+            let mut socket = AnySocket::new(socket_type, Options::default()).unwrap();
+            assert_eq!(socket.socket_type(), socket_type);
+            if !socket.can_send() {
+                let refused = socket.send("x").await;
+                assert!(
+                    matches!(refused, Err(Error::NotSupported(_))),
+                    "{socket_type:?}"
+                );
+            }
+            if !socket.can_recv() {
+                let refused = socket.recv().await;
+                assert!(
+                    matches!(refused, Err(Error::NotSupported(_))),
+                    "{socket_type:?}"
+                );
+            }
+            let subscribed = socket.subscribe("topic");
+            assert_eq!(
+                subscribed.is_ok(),
+                socket.can_subscribe(),
+                "{socket_type:?}: {subscribed:?}"
+            );
+            assert!(socket.close().await.is_complete());
+        }
+    }
+}
