@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use zmtp_tests::over_tcp_and_ipc;
+use zmtp_tests::over_every_transport;
 use zmtp_tests::raw_peer::RawListener;
 use zmtp_tests::socket_harness::{text, wait_until, within, Transport};
 use zmtp_tokio::{Error, Message, Options, PullSocket, PushSocket};
@@ -24,7 +24,7 @@ async fn recv_n(pull: &mut PullSocket, n: usize, what: &str) -> Vec<String> {
     out
 }
 
-over_tcp_and_ipc!(
+over_every_transport!(
     push_round_robins_evenly_over_three_connected_pulls,
     push_skips_a_peer_whose_queue_is_full,
     push_skips_a_connected_peer_that_stopped_reading,
