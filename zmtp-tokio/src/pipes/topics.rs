@@ -2,7 +2,7 @@
 //! subscriptions a subscriber keeps for itself (with a trie to filter what arrives), and the
 //! `1 topic` / `0 topic` message form XPUB and XSUB exchange with their applications.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use zmtp_core::Message;
@@ -64,54 +64,46 @@ impl PeerTopics {
     }
 }
 
-/// A subscriber's own subscriptions, counted (subscribing "A" twice needs two cancels), with
-/// a trie so that filtering a received message costs its topic's length, not the number of
-/// subscriptions.
+/// A subscriber's own subscriptions, counted (subscribing "A" twice needs two cancels), in a
+/// trie of counts: filtering a received message costs its topic's length, not the number of
+/// subscriptions, and walking it yields the topics in byte order for the replay on connect.
 #[derive(Debug, Default)]
 pub(crate) struct LocalSubscriptions {
-    counts: HashMap<Bytes, usize>,
-    index: Trie<usize>,
+    counts: Trie<usize>,
 }
 
 impl LocalSubscriptions {
     /// Adds one subscription; true if the topic is new.
     pub(crate) fn add(&mut self, topic: Bytes) -> bool {
-        let count = self.counts.entry(topic.clone()).or_default();
+        let count = self.counts.entry(&topic);
         *count += 1;
-        if *count == 1 {
-            *self.index.entry(&topic) = 1;
-            return true;
-        }
-        false
+        *count == 1
     }
 
     /// Removes one subscription; true if the topic is now gone. Cancelling a topic never
     /// subscribed is ignored, as libzmq does.
     pub(crate) fn remove(&mut self, topic: &[u8]) -> bool {
-        let Some(count) = self.counts.get_mut(topic) else {
-            return false;
-        };
-        *count -= 1;
-        if *count > 0 {
-            return false;
-        }
-        self.counts.remove(topic);
-        self.index.update(topic, |n| *n = 0);
-        true
+        self.counts
+            .update(topic, |count| match *count {
+                0 => false,
+                _ => {
+                    *count -= 1;
+                    *count == 0
+                }
+            })
+            .unwrap_or(false)
     }
 
     /// Whether a subscribed prefix matches `data`.
     pub(crate) fn matches(&self, data: &[u8]) -> bool {
-        self.index.matches(data)
+        self.counts.matches(data)
     }
 
     /// Each distinct topic once, in byte order as libzmq's trie walk sends them on connect:
     /// the empty topic (everything) first, so that a publisher whose application reads its
     /// notices slowly still learns the broadest subscription before the others.
     pub(crate) fn sorted_topics(&self) -> Vec<Bytes> {
-        let mut topics: Vec<Bytes> = self.counts.keys().cloned().collect();
-        topics.sort_unstable();
-        topics
+        self.counts.topics()
     }
 }
 

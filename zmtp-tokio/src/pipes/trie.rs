@@ -121,6 +121,32 @@ impl<V: Default + Empty> Trie<V> {
         }
     }
 
+    /// Every topic with a non-empty value, in byte order (a topic before those it prefixes).
+    /// Iterative (topics may be long): a depth-first walk with an explicit stack, children
+    /// pushed in reverse so that they come off in byte order.
+    pub(crate) fn topics(&self) -> Vec<bytes::Bytes> {
+        let mut topics = Vec::new();
+        let mut path = Vec::new();
+        // (node, its depth, the byte that leads to it; none for the root)
+        let mut stack = vec![(ROOT, 0, None)];
+        while let Some((id, depth, byte)) = stack.pop() {
+            path.truncate(depth);
+            path.extend(byte);
+            let node = &self.nodes[id as usize];
+            if !node.value.is_empty() {
+                topics.push(bytes::Bytes::copy_from_slice(&path));
+            }
+            let below = path.len();
+            stack.extend(
+                node.children
+                    .iter()
+                    .rev()
+                    .map(|&(b, c)| (c, below, Some(b))),
+            );
+        }
+        topics
+    }
+
     /// Whether any topic that is a prefix of `data` has a non-empty value.
     pub(crate) fn matches(&self, data: &[u8]) -> bool {
         let mut node = ROOT;
@@ -215,6 +241,8 @@ mod tests {
                 prop_assert_eq!(counted, model_count);
                 prop_assert_eq!(trie.get(probe).copied().unwrap_or(0), model.get(probe).copied().unwrap_or(0));
             }
+            let listed: Vec<Vec<u8>> = trie.topics().iter().map(|t| t.to_vec()).collect();
+            prop_assert_eq!(listed, model.keys().cloned().collect::<Vec<_>>(), "in byte order");
             for (topic, n) in model.clone() {
                 trie.update(&topic, |c| *c -= n).unwrap();
             }
