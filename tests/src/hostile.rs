@@ -512,8 +512,8 @@ impl Arena {
         self.expect_dropped(Dropped::established(expected)).await;
     }
 
-    /// Waits for the next `HandshakeFailed` or `Disconnected` event (skipping `Accepted` and
-    /// `HandshakeSucceeded`).
+    /// Waits for the next `HandshakeFailed` or `Disconnected` event (skipping `Accepted`,
+    /// `HandshakeSucceeded` and a publisher's drop episodes).
     pub async fn dropped(&mut self) -> Dropped {
         self.dropped_within(LIMIT).await
     }
@@ -530,7 +530,11 @@ impl Arena {
         assert!(
             skipped.iter().all(|e| matches!(
                 e,
-                MonitorEvent::Accepted { .. } | MonitorEvent::HandshakeSucceeded { .. }
+                MonitorEvent::Accepted { .. }
+                    | MonitorEvent::HandshakeSucceeded { .. }
+                    // A peer that does not read makes a publisher drop for it.
+                    | MonitorEvent::HighWaterMarkReached { .. }
+                    | MonitorEvent::MessagesDropped { .. }
             )),
             "unexpected events: {skipped:?}"
         );

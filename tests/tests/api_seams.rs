@@ -9,7 +9,8 @@ use futures::{SinkExt, StreamExt};
 use zmtp_tests::socket_harness::{text, unique_memory_endpoint, wait_until, within};
 use zmtp_tokio::{
     AnySocket, Bytes, DealerSocket, Error, Message, Options, PullSocket, PushSocket, RecvMessage,
-    RepSocket, ReqSocket, RouterSocket, SendMessage, SocketType, Subscribe,
+    RepSocket, ReqSocket, RouteByIdentity, RouterSocket, SendMessage, SocketType, Subscribe,
+    TryRecvError,
 };
 
 const LIMIT: Duration = Duration::from_secs(5);
@@ -198,4 +199,107 @@ async fn recv_with_peer_names_the_sender_of_each_message() {
         let expected = format!("from {}", String::from_utf8_lossy(&peer.identity));
         assert_eq!(text(&message), expected);
     }
+}
+
+/// A REQ's `try_send` hands back a request no peer can take (without the delimiter it would
+/// have added) and refuses a second request; its `try_recv` says "empty" until the reply is
+/// there, and reports the alternation as such, not as emptiness.
+#[tokio::test(start_paused = true)]
+async fn req_try_send_and_try_recv_keep_the_alternation() {
+    let mut req = ReqSocket::new();
+    let refused = req.try_send("early").unwrap_err();
+    assert!(refused.is_full(), "{refused:?}");
+    assert_eq!(refused.message.len(), 1, "no delimiter left on it");
+    assert_eq!(text(&refused.message), "early");
+    assert!(matches!(req.try_recv(), Err(TryRecvError::InvalidState(_))));
+
+    let mut rep = RepSocket::new();
+    let endpoint = rep.bind(unique_memory_endpoint()).await.unwrap();
+    req.connect(&endpoint).unwrap();
+    wait_until(LIMIT, "connected", || req.connected_peers() == 1).await;
+    req.try_send(refused.into_message()).unwrap();
+    let second = req.try_send("second").unwrap_err();
+    assert!(matches!(second.error, Error::InvalidState(_)));
+    assert_eq!(req.try_recv().unwrap_err(), TryRecvError::Empty);
+
+    let request = within(LIMIT, "request", rep.recv()).await.unwrap();
+    rep.send(Message::from(format!("re: {}", text(&request))))
+        .await
+        .unwrap();
+    let reply = within(LIMIT, "reply", async {
+        loop {
+            match req.try_recv() {
+                Ok(reply) => return reply,
+                Err(TryRecvError::Empty) => tokio::time::sleep(Duration::from_millis(1)).await,
+                Err(other) => panic!("{other}"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(text(&reply), "re: early");
+}
+
+/// `try_send` and `try_recv` through the capability traits and on every publisher-side kind:
+/// XSUB sends upstream without waiting, PUB says how many subscribers took the message.
+#[tokio::test(start_paused = true)]
+async fn try_operations_through_the_traits() {
+    let mut xpub = zmtp_tokio::XPubSocket::new();
+    let endpoint = xpub.bind(unique_memory_endpoint()).await.unwrap();
+    let mut xsub = zmtp_tokio::XSubSocket::new();
+    xsub.connect(&endpoint).unwrap();
+    SendMessage::try_send_message(&mut xsub, Message::from(&b"\x01t"[..])).unwrap();
+    let notice = within(LIMIT, "subscription", xpub.recv()).await.unwrap();
+    assert_eq!(notice.frames()[0], b"\x01t"[..]);
+    assert_eq!(
+        xpub.try_send("t: one").unwrap(),
+        1,
+        "one subscriber took it"
+    );
+    let got = within(LIMIT, "publication", xsub.recv()).await.unwrap();
+    assert_eq!(text(&got), "t: one");
+    assert_eq!(
+        RecvMessage::try_recv_message(&mut xsub).unwrap_err(),
+        TryRecvError::Empty
+    );
+    let refused = xsub.try_send(Message::new()).unwrap_err();
+    assert!(matches!(refused.error, Error::InvalidState(_)), "no frame");
+}
+
+/// Code written against "a socket that routes by identity" serves a typed ROUTER and a
+/// run-time-typed one alike, and answers each client by name; other kinds refuse.
+#[tokio::test(start_paused = true)]
+async fn routing_by_identity_is_a_capability() {
+    /// Answers one request from a client named `name` connected to `endpoint`.
+    async fn serve_one(
+        server: &mut impl RouteByIdentity,
+        endpoint: &zmtp_tokio::Endpoint,
+        name: &'static str,
+    ) {
+        let mut client = DealerSocket::with_options(Options::default().identity(name)).unwrap();
+        client.connect(endpoint).unwrap();
+        client.send("there").await.unwrap();
+        let (from, request) = within(LIMIT, "request", server.recv_routed())
+            .await
+            .unwrap();
+        assert_eq!(from, name.as_bytes());
+        let reply = Message::from(format!("hello {}", text(&request)));
+        server.send_routed(from, reply).await.unwrap();
+        let reply = within(LIMIT, "reply", client.recv()).await.unwrap();
+        assert_eq!(text(&reply), "hello there");
+    }
+    let mut typed = RouterSocket::new();
+    let endpoint = typed.bind(unique_memory_endpoint()).await.unwrap();
+    serve_one(&mut typed, &endpoint, "ann").await;
+    let mut any = AnySocket::new(SocketType::Router, Options::default()).unwrap();
+    let endpoint = any.bind(unique_memory_endpoint()).await.unwrap();
+    serve_one(&mut any, &endpoint, "bo").await;
+
+    let mut dealer = AnySocket::new(SocketType::Dealer, Options::default()).unwrap();
+    let refused = dealer
+        .send_routed(Bytes::from_static(b"x"), Message::from("y"))
+        .await;
+    assert!(
+        matches!(refused, Err(Error::NotSupported(_))),
+        "{refused:?}"
+    );
 }

@@ -6,8 +6,10 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use zmtp_tests::socket_harness::{text, within, Transport};
-use zmtp_tokio::{Options, PubSocket, SubSocket};
+use zmtp_tokio::{MonitorEvent, Options, PubSocket, SubSocket};
 
 const LIMIT: Duration = Duration::from_secs(20);
 /// Three times the default high-water mark (1000): the burst the report lost two thirds of.
@@ -56,9 +58,12 @@ async fn a_burst_from_the_main_task_arrives_whole(transport: Transport) {
 }
 
 /// A subscriber that never reads: `send` returns for every message (it never waits for the
-/// subscriber itself), the copies it could not queue are counted, and the two add up.
+/// subscriber itself), the copies it could not queue are counted, and the two add up; the
+/// monitor reports each drop episode's start and, once the subscriber is gone, how many it
+/// lost, adding up to the count.
 async fn a_stalled_subscriber_costs_drops_not_a_hang(transport: Transport) {
     let mut publisher = PubSocket::with_options(Options::default().send_hwm(10)).unwrap();
+    let mut events = publisher.monitor();
     let endpoint = publisher.bind(transport.bind_endpoint()).await.unwrap();
     let subscriber = SubSocket::with_options(Options::default().recv_hwm(10)).unwrap();
     subscriber.subscribe("").unwrap();
@@ -85,6 +90,27 @@ async fn a_stalled_subscriber_costs_drops_not_a_hang(transport: Transport) {
         "every copy is either taken or counted"
     );
     drop(subscriber);
+    let (mut started, mut ended, mut reported) = (0, 0, 0);
+    within(LIMIT, "the drop episodes are reported", async {
+        while reported < dropped || started > ended {
+            match events.next().await.expect("monitor open") {
+                MonitorEvent::HighWaterMarkReached { endpoint: e, .. } => {
+                    assert_eq!(e, endpoint);
+                    assert_eq!(started, ended, "an episode starts after the last ended");
+                    started += 1;
+                }
+                MonitorEvent::MessagesDropped { messages, .. } => {
+                    assert_eq!(started, ended + 1, "an episode ends after it started");
+                    ended += 1;
+                    reported += messages;
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(reported, dropped, "the episodes add up to the count");
+    assert!(started >= 1);
 }
 
 /// Each case over tcp and ipc, as tests run with the given tokio test attribute.
@@ -122,4 +148,62 @@ mod multi_thread {
         a_burst_from_the_main_task_arrives_whole,
         a_stalled_subscriber_costs_drops_not_a_hang,
     );
+}
+
+/// A drop episode ends while the subscriber stays connected, once it catches up: its queue
+/// drained to half the high-water mark. The subscriber gets everything but the dropped
+/// copies, and the episode's count is the publisher's. On the paused clock over `mem://`.
+#[tokio::test(start_paused = true)]
+async fn a_drop_episode_ends_when_the_subscriber_catches_up() {
+    let mut publisher = PubSocket::with_options(Options::default().send_hwm(10)).unwrap();
+    let mut events = publisher.monitor();
+    let endpoint = publisher
+        .bind(zmtp_tests::socket_harness::unique_memory_endpoint())
+        .await
+        .unwrap();
+    let mut subscriber = SubSocket::with_options(Options::default().recv_hwm(10)).unwrap();
+    subscriber.subscribe("").unwrap();
+    subscriber.connect(&endpoint).unwrap();
+    until_subscribed(&mut publisher).await;
+    // Let the probes through, then stop reading while a burst of large messages fills every
+    // buffer on the way.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    while subscriber.try_recv().is_ok() {}
+    let payload = "y".repeat(256 * 1024);
+    let mut taken = 0;
+    for _ in 0..200 {
+        taken += publisher.publish(payload.clone()).unwrap();
+    }
+    let dropped = publisher.dropped_messages();
+    assert!(dropped > 0, "50 MiB does not fit");
+    let started = within(LIMIT, "the episode starts", async {
+        loop {
+            if let MonitorEvent::HighWaterMarkReached { peer_addr, .. } =
+                events.next().await.unwrap()
+            {
+                return peer_addr;
+            }
+        }
+    })
+    .await;
+    assert!(started.starts_with("mem://"), "{started}");
+
+    let mut received = 0;
+    within(LIMIT, "the subscriber reads what was queued", async {
+        while received < taken {
+            subscriber.recv().await.unwrap();
+            received += 1;
+        }
+    })
+    .await;
+    let lost = within(LIMIT, "the episode ends", async {
+        loop {
+            if let MonitorEvent::MessagesDropped { messages, .. } = events.next().await.unwrap() {
+                return messages;
+            }
+        }
+    })
+    .await;
+    assert_eq!(lost, dropped);
+    assert_eq!(publisher.connected_peers(), 1, "still connected");
 }

@@ -9,7 +9,7 @@ use zmtp_tests::{handshake_auth, handshake_failure, within, LIMIT};
 use zmtp_tokio::{
     AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DenyStatus,
     DisconnectReason, KeyPair, Monitor, MonitorEvent, Options, OsRandom, PubSocket, PullSocket,
-    PushSocket, RepSocket, ReqSocket, SubSocket,
+    PushSocket, RepSocket, ReqSocket, Security, SubSocket,
 };
 
 const TCP: &str = "tcp://127.0.0.1:0";
@@ -352,7 +352,6 @@ async fn each_received_message_carries_its_senders_authentication() {
     let mut pull =
         PullSocket::with_options(Options::default().plain_server().authenticator(check)).unwrap();
     let ep = pull.bind(TCP).await.unwrap();
-    assert!(pull.peer_auth().is_none(), "nothing received yet");
     let mut senders = Vec::new();
     for name in ["alice", "bob"] {
         let mut push =
@@ -366,10 +365,10 @@ async fn each_received_message_carries_its_senders_authentication() {
         senders.push(push);
     }
     for _ in 0..6 {
-        let m = within(LIMIT, "recv", pull.recv()).await.unwrap();
+        let (m, peer) = within(LIMIT, "recv", pull.recv_with_peer()).await.unwrap();
         let text = String::from_utf8(m.frames()[0].to_vec()).unwrap();
         let sender = text.split(':').next().unwrap();
-        let auth = pull.peer_auth().expect("a PLAIN message has its auth");
+        let auth = peer.auth.as_ref().expect("a PLAIN message has its auth");
         assert_eq!(auth.user_id_str(), Some(sender), "message {text:?}");
         assert_eq!(
             auth.properties.get("x-role").map(|v| &v[..]),
@@ -388,10 +387,10 @@ async fn each_received_message_carries_its_senders_authentication() {
     .unwrap();
     push.connect(&ep).unwrap();
     within(LIMIT, "send", push.send("curve")).await.unwrap();
-    within(LIMIT, "recv", curve_pull.recv()).await.unwrap();
-    let auth = curve_pull
-        .peer_auth()
-        .expect("a CURVE message has its auth");
+    let (_, peer) = within(LIMIT, "recv", curve_pull.recv_with_peer())
+        .await
+        .unwrap();
+    let auth = peer.auth.as_ref().expect("a CURVE message has its auth");
     assert_eq!(auth.peer_key.as_ref(), Some(client.public()));
 
     let mut null_pull = PullSocket::new();
@@ -399,6 +398,48 @@ async fn each_received_message_carries_its_senders_authentication() {
     let mut push = PushSocket::new();
     push.connect(&ep).unwrap();
     within(LIMIT, "send", push.send("null")).await.unwrap();
-    within(LIMIT, "recv", null_pull.recv()).await.unwrap();
-    assert!(null_pull.peer_auth().is_none());
+    let (_, peer) = within(LIMIT, "recv", null_pull.recv_with_peer())
+        .await
+        .unwrap();
+    assert!(peer.auth.is_none());
+}
+
+/// A CURVE client without a key pair: the builder draws no randomness (nothing there can
+/// fail or panic); each socket made from the options generates its own pair when it is made,
+/// where a failure of the generator is a typed error (`Error::Random`), and uses it.
+#[tokio::test]
+async fn a_curve_client_without_keys_gets_a_pair_per_socket() {
+    let server = keys();
+    let options = Options::default().curve_client(*server.public(), None);
+    assert!(matches!(
+        &options.security,
+        Security::CurveClient { keys: None, .. }
+    ));
+    let client_key = |socket: &ReqSocket| match &socket.options().security {
+        Security::CurveClient {
+            keys: Some(pair), ..
+        } => *pair.public(),
+        other => panic!("{other:?}"),
+    };
+    let mut first = ReqSocket::with_options(options.clone()).unwrap();
+    let second = ReqSocket::with_options(options).unwrap();
+    assert_ne!(client_key(&first), client_key(&second));
+
+    // The generated pair is the one the server sees.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let record = std::sync::Arc::clone(&seen);
+    let mut rep = RepSocket::with_options(Options::default().curve_server(server).authenticator(
+        move |request: &AuthRequest| {
+            if let Credentials::Curve { client_key } = &request.credentials {
+                *record.lock().unwrap() = Some(*client_key);
+            }
+            AuthDecision::allow()
+        },
+    ))
+    .unwrap();
+    let endpoint = rep.bind(TCP).await.unwrap();
+    first.connect(&endpoint).unwrap();
+    first.send("hello").await.unwrap();
+    within(LIMIT, "request", rep.recv()).await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), Some(client_key(&first)));
 }

@@ -312,7 +312,10 @@ mod tests {
             panic!("CURVE client expected")
         };
         assert_eq!(server_key.to_z85(), SERVER_PUBLIC);
-        assert_eq!(keys.public().to_z85(), CLIENT_PUBLIC);
+        assert_eq!(
+            keys.expect("the given pair").public().to_z85(),
+            CLIENT_PUBLIC
+        );
         // A public key that is not the secret key's.
         assert!(o(flags(&[
             "--curve-server-key",

@@ -2,8 +2,6 @@
 
 use std::{fmt, io};
 
-use zmtp_core::Message;
-
 /// What went wrong.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -48,6 +46,8 @@ pub enum Error {
     Closed,
     /// The options are invalid.
     Config(zmtp_core::ConfigError),
+    /// The operating system's random generator failed (making a CURVE key pair).
+    Random(io::Error),
     /// The runtime is missing: sockets must be used inside a tokio runtime.
     NoRuntime,
 }
@@ -79,6 +79,7 @@ impl fmt::Display for Error {
             Error::HostUnreachable(id) => write!(f, "no connected peer has the identity {id:?}"),
             Error::Closed => f.write_str("socket closed"),
             Error::Config(e) => write!(f, "invalid options: {e}"),
+            Error::Random(e) => write!(f, "the operating system's random generator failed: {e}"),
             Error::NoRuntime => {
                 f.write_str("zmtp-tokio sockets must be used within a tokio runtime")
             }
@@ -89,7 +90,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Bind { source, .. } | Error::Resolve { source, .. } => Some(source),
+            Error::Bind { source, .. } | Error::Resolve { source, .. } | Error::Random(source) => {
+                Some(source)
+            }
             Error::Config(e) => Some(e),
             _ => None,
         }
@@ -107,30 +110,6 @@ impl From<Error> for io::Error {
         io::Error::new(kind, e)
     }
 }
-
-/// A `try_send` that did not send: the error and the message, handed back.
-#[derive(Debug)]
-pub struct TrySendError {
-    /// Why it was not sent ([`Error::WouldBlock`] when no peer could take it now).
-    pub error: Error,
-    /// The message, untouched.
-    pub message: Message,
-}
-
-impl TrySendError {
-    /// Takes the message back.
-    pub fn into_message(self) -> Message {
-        self.message
-    }
-}
-
-impl fmt::Display for TrySendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.error.fmt(f)
-    }
-}
-
-impl std::error::Error for TrySendError {}
 
 /// Result of socket operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

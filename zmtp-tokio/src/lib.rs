@@ -112,12 +112,42 @@
 //! ```
 //!
 //! The sockets of kinds PULL, SUB, XSUB, XPUB, DEALER, ROUTER and PAIR are
-//! `futures::Stream`s of messages; PUSH, PUB, XPUB, DEALER and PAIR are `futures::Sink`s.
+//! `futures::Stream`s of messages; PUSH, PUB, XPUB, DEALER and PAIR are `futures::Sink`s
+//! (`poll_flush`: every queued message handed to its connection).
+//!
+//! Every kind that sends has `try_send`, which never waits and hands a refused message back
+//! in a [`TrySendError`]; every kind that receives has `try_recv`, whose [`TryRecvError`] says
+//! `Empty` (try later) or `Closed`, as tokio's channels do.
+//!
+//! DEALER, ROUTER, PAIR, XPUB and XSUB [`split`](Socket::split) into a [`SocketSender`] and a
+//! [`SocketReceiver`], so one task can receive while another sends (a ROUTER answering from
+//! worker tasks). REQ and REP do not split: their alternation is one state both directions
+//! must see.
+//!
+//! ```
+//! use zmtp_tokio::{DealerSocket, RouterSocket};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> zmtp_tokio::Result<()> {
+//! let router = RouterSocket::new();
+//! let endpoint = router.bind("tcp://127.0.0.1:0").await?;
+//! let (mut replies, mut requests) = router.split();
+//! tokio::spawn(async move {
+//!     while let Ok(mut request) = requests.recv().await {
+//!         let client = request.pop_front().expect("a ROUTER message starts with the sender");
+//!         // Hand `client` and the request to a worker; here the answer goes at once.
+//!         replies.send(zmtp_tokio::Message::new().with(client).with("done")).await.ok();
+//!     }
+//! });
+//! let mut dealer = DealerSocket::new();
+//! dealer.connect(&endpoint)?;
+//! dealer.send("job").await?;
+//! assert_eq!(dealer.recv().await?.frames()[0], "done");
+//! # Ok(()) }
+//! ```
 //!
 //! # Generic code, and a socket type chosen at run time
 //!
-//! The capability traits [`SendMessage`], [`RecvMessage`] and [`Subscribe`] are implemented
-//! by the kinds that can do each, so a function can take "any socket that receives".
+//! The capability traits [`SendMessage`], [`RecvMessage`], [`Subscribe`] and
+//! [`RouteByIdentity`] are implemented by the kinds that can do each, so a function can take "any socket that receives".
 //! [`AnySocket`] is one socket of a kind picked at run time (from configuration or a command
 //! line); it implements the same traits and answers [`Error::NotSupported`] for what its kind
 //! cannot do. `recv_with_peer` returns the sender ([`Peer`]: address, identity, properties,
@@ -279,7 +309,7 @@
 //!
 //! The authenticated user id, properties and CURVE peer key are reported with
 //! [`MonitorEvent::HandshakeSucceeded`]'s `auth` field, and for each received message by
-//! [`Socket::peer_auth`] (what libzmq's `zmq_msg_gets` gives).
+//! `recv_with_peer`, whose [`Peer::auth`] holds them (what libzmq's `zmq_msg_gets` gives).
 //!
 //! # Performance
 //!
@@ -322,6 +352,7 @@ mod proxy;
 mod security;
 mod socket;
 mod transport;
+mod try_error;
 
 /// In-memory transports (feature `test-util`): `mem://name` endpoints, and their listeners and
 /// streams for tests that play a peer byte by byte. With tokio's paused clock they make a
@@ -336,16 +367,18 @@ pub mod testing {
 pub use bytes::Bytes;
 pub use close_report::{CloseReport, Undelivered};
 pub use endpoint::{Endpoint, IntoEndpoint};
-pub use error::{Error, Result, TrySendError};
+pub use error::{Error, Result};
 pub use monitor::{DisconnectReason, Monitor, MonitorEvent, Refusal};
 pub use options::{CurveKeys, Options};
 pub use peer::Peer;
 pub use proxy::{Proxy, ProxyControl, ProxyStats};
 pub use security::{Authenticator, OsRandom, PeerAuth, Security};
 pub use socket::{
-    AnySocket, Dealer, Kind, Pair, ProxySocket, Pub, Pull, Push, RecvMessage, Rep, Req, Router,
-    SendMessage, Socket, Sub, Subscribe, XPub, XSub,
+    AnySocket, Dealer, Duplex, Kind, Pair, ProxySocket, Pub, Pull, Push, RecvMessage, Rep, Req,
+    ReuniteError, RouteByIdentity, Router, SendMessage, Socket, SocketReceiver, SocketSender, Sub,
+    Subscribe, XPub, XSub,
 };
+pub use try_error::{TryRecvError, TrySendError};
 pub use zmtp_core::{
     AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DenyStatus, KeyPair,
     Message, Metadata, PublicKey, SecretKey, SocketType,

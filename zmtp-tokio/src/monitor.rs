@@ -47,8 +47,8 @@ pub enum MonitorEvent {
         peer: SocketType,
         /// For PLAIN and CURVE (`None` with NULL): what the security handshake established —
         /// on a server the user id and properties the [`Authenticator`](crate::Authenticator)
-        /// attached, and for CURVE the peer's public key. [`Socket::peer_auth`](crate::Socket::peer_auth)
-        /// gives the same for each received message.
+        /// attached, and for CURVE the peer's public key. `recv_with_peer` gives the same
+        /// with each received message.
         auth: Option<PeerAuth>,
     },
     /// The ZMTP handshake failed; the connection was dropped.
@@ -69,6 +69,28 @@ pub enum MonitorEvent {
     Closed {
         /// The endpoint.
         endpoint: Endpoint,
+    },
+    /// A publisher (PUB, XPUB) found a subscriber's queue at its high-water mark and dropped a
+    /// message for it: the first drop of an episode, which lasts until that queue has drained
+    /// to half (then [`MessagesDropped`](Self::MessagesDropped) says how many were lost).
+    /// libzmq drops silently; [`Socket::dropped_messages`](crate::Socket::dropped_messages)
+    /// counts every copy.
+    HighWaterMarkReached {
+        /// The endpoint the subscriber's connection belongs to.
+        endpoint: Endpoint,
+        /// The subscriber's address, as text.
+        peer_addr: String,
+    },
+    /// The end of a drop episode (see
+    /// [`HighWaterMarkReached`](Self::HighWaterMarkReached)): the subscriber's queue drained
+    /// to half its high-water mark, or the subscriber went away.
+    MessagesDropped {
+        /// The endpoint the subscriber's connection belongs to.
+        endpoint: Endpoint,
+        /// The subscriber's address, as text.
+        peer_addr: String,
+        /// Copies dropped for this subscriber during the episode.
+        messages: u64,
     },
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use zmtp_core::{KeyPair, Metadata, Password, PlainCredentials, PublicKey, SecretKey};
 
-use crate::security::{Authenticator, OsRandom, Security};
+use crate::security::{Authenticator, Security};
 
 /// Options of one socket. Set them before `bind`/`connect`; builder-style setters chain.
 ///
@@ -198,10 +198,9 @@ impl Options {
 
     /// A CURVE client of the server whose public key is `server_key`, proving `keys` (the
     /// client's long-term key pair, which the server's authenticator sees the public half of).
-    /// With `None`, a fresh key pair is generated from the operating system's random
-    /// generator, for servers that accept any client.
+    /// With `None`, each socket made with these options generates a fresh key pair from the
+    /// operating system's random generator, for servers that accept any client.
     pub fn curve_client(mut self, server_key: PublicKey, keys: Option<KeyPair>) -> Self {
-        let keys = keys.unwrap_or_else(|| KeyPair::generate(&OsRandom));
         self.security = Security::CurveClient { server_key, keys };
         self
     }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::error::Error;
 use bytes::Bytes;
 use zmtp_core::{
     AuthDecision, AuthRequest, CurveClientConfig, CurveServerConfig, KeyPair, MechanismConfig,
@@ -34,8 +35,11 @@ pub enum Security {
     CurveClient {
         /// The server's long-term public key.
         server_key: PublicKey,
-        /// Our long-term key pair; the server's authenticator sees its public half.
-        keys: KeyPair,
+        /// Our long-term key pair; the server's authenticator sees its public half. `None`: a
+        /// fresh pair is generated when the socket is made (and making it fails with
+        /// [`Error::Random`](crate::Error::Random) if the operating system cannot provide
+        /// randomness), for servers that accept any client.
+        keys: Option<KeyPair>,
     },
     /// CURVE server (ZMQ_CURVE_SERVER, ZMQ_CURVE_SECRETKEY): every connection is encrypted;
     /// without an [`Authenticator`] any client that knows the server's public key gets in.
@@ -46,6 +50,34 @@ pub enum Security {
 }
 
 impl Security {
+    /// This security with a CURVE client's missing key pair generated, failing cleanly when
+    /// the operating system's generator does (instead of panicking in a builder).
+    pub(crate) fn with_generated_keys(self) -> Result<Security, Error> {
+        match self {
+            Security::CurveClient {
+                server_key,
+                keys: None,
+            } => {
+                // Through `KeyPair::generate`, so the secret only ever lives in a zeroized key;
+                // a failure is noted and reported instead of the panic `OsRandom` would raise.
+                let failure = std::sync::Mutex::new(None);
+                let keys = KeyPair::generate(&|dest: &mut [u8]| {
+                    if let Err(e) = getrandom::fill(dest) {
+                        *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    }
+                });
+                if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                    return Err(Error::Random(std::io::Error::other(e.to_string())));
+                }
+                Ok(Security::CurveClient {
+                    server_key,
+                    keys: Some(keys),
+                })
+            }
+            other => Ok(other),
+        }
+    }
+
     /// Whether this is a PLAIN or CURVE server, which the authenticator applies to.
     pub fn is_server(&self) -> bool {
         matches!(self, Security::PlainServer | Security::CurveServer { .. })
@@ -57,9 +89,12 @@ impl Security {
             Security::Null => MechanismConfig::Null,
             Security::PlainClient(credentials) => MechanismConfig::PlainClient(credentials.clone()),
             Security::PlainServer => MechanismConfig::PlainServer,
-            Security::CurveClient { server_key, keys } => MechanismConfig::CurveClient(
-                CurveClientConfig::new(*server_key, keys.clone(), random()),
-            ),
+            Security::CurveClient { server_key, keys } => {
+                // A socket generated the pair when it was made (`with_generated_keys`); this
+                // is for options used without a socket.
+                let keys = keys.clone().unwrap_or_else(|| KeyPair::generate(&OsRandom));
+                MechanismConfig::CurveClient(CurveClientConfig::new(*server_key, keys, random()))
+            }
             Security::CurveServer { keys } => {
                 MechanismConfig::CurveServer(CurveServerConfig::new(keys.clone(), random()))
             }

@@ -11,6 +11,7 @@
 //! whatever the number of peers.
 
 pub(crate) mod active;
+mod drops;
 pub(crate) mod kinds;
 pub(crate) mod pipe;
 pub(crate) mod policy;
@@ -24,7 +25,7 @@ pub(crate) mod topics;
 pub(crate) mod trie;
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Context;
 
 use zmtp_core::Message;
@@ -47,7 +48,7 @@ pub(crate) struct Pipes<P: Policy> {
 }
 
 impl<P: Policy> Pipes<P> {
-    pub(crate) fn new(context: &SocketContext) -> Pipes<P> {
+    pub(crate) fn new(context: &Arc<SocketContext>) -> Pipes<P> {
         let options = &context.options;
         let limits = Limits {
             send_hwm: options.send_hwm,
@@ -59,7 +60,7 @@ impl<P: Policy> Pipes<P> {
             xpub_verbose: options.xpub_verbose,
         };
         Pipes {
-            table: Mutex::new(PeerTable::new(limits, settings)),
+            table: Mutex::new(PeerTable::new(limits, settings).reporting_to(Arc::clone(context))),
         }
     }
 

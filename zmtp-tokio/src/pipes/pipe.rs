@@ -45,6 +45,9 @@ pub(crate) struct Pipe {
     /// Slots in the table's active sets (round robin, fair queue).
     pub(crate) lb_slot: Option<u32>,
     pub(crate) fq_slot: Option<u32>,
+    /// Publishers: copies dropped at this pipe's high-water mark in the current drop episode
+    /// (0: none going on; see `pipes/drops.rs`).
+    pub(crate) dropping: u64,
 }
 
 impl Pipe {
@@ -66,6 +69,7 @@ impl Pipe {
             commands: VecDeque::new(),
             lb_slot: None,
             fq_slot: None,
+            dropping: 0,
         }
     }
 

@@ -173,7 +173,7 @@ impl<P: Policy> PeerTable<P> {
                 self.push(id, message.clone());
                 sent += 1;
             } else {
-                self.dropped_total += 1;
+                self.note_dropped(id);
             }
         }
         sent

@@ -20,7 +20,7 @@ use super::slab::Slab;
 use super::topics::LocalSubscriptions;
 use super::trie::Trie;
 use crate::endpoint::Endpoint;
-use crate::engine::{Admitted, PipeId, SubscriptionCommand};
+use crate::engine::{Admitted, PipeId, SocketContext, SubscriptionCommand};
 use crate::monitor::Refusal;
 use crate::peer::Peer;
 
@@ -75,6 +75,8 @@ pub(crate) struct PeerTable<P: Policy> {
     pub(super) closed: bool,
     /// A scratch list of matching pipes (publishing), kept to avoid an allocation per message.
     pub(super) matched: Vec<PipeId>,
+    /// Where drop episodes are reported (absent in the table's unit tests).
+    pub(super) monitor: Option<Arc<SocketContext>>,
     _kind: PhantomData<P>,
 }
 
@@ -99,6 +101,7 @@ impl<P: Policy> PeerTable<P> {
             dropped_total: 0,
             closed: false,
             matched: Vec::new(),
+            monitor: None,
             _kind: PhantomData,
         }
     }
@@ -267,6 +270,7 @@ impl<P: Policy> PeerTable<P> {
     /// connection; an accepted one is removed once the application has read what it delivered.
     pub(crate) fn detach(&mut self, id: PipeId) {
         self.depart_subscriptions(id);
+        self.end_drop_episode(id);
         let Some(pipe) = self.pipes.get_mut(id) else {
             return;
         };
@@ -297,6 +301,7 @@ impl<P: Policy> PeerTable<P> {
             self.run_revoked.store(true, Ordering::Release);
         }
         self.forget_subscriptions(id);
+        self.end_drop_episode(id);
         let Some(pipe) = self.pipes.get_mut(id) else {
             return;
         };
@@ -407,6 +412,7 @@ impl<P: Policy> PeerTable<P> {
             register(&mut pipe.driver_waker, cx);
         }
         self.queued_out -= n;
+        self.end_drop_episode_if_drained(id);
         if was_full && n > 0 {
             self.refresh_lb(id);
             wake(&mut self.send_waker);

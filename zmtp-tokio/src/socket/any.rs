@@ -7,9 +7,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use zmtp_core::{Message, SocketType};
 
-use super::capability::{RecvMessage, SendMessage, Subscribe};
+use super::capability::{RecvMessage, RouteByIdentity, SendMessage, Subscribe};
 use super::{Dealer, Pair, Pub, Pull, Push, Rep, Req, Router, Socket, Sub, XPub, XSub};
-use crate::{CloseReport, Endpoint, Error, IntoEndpoint, Monitor, Options, Result};
+use crate::{
+    CloseReport, Endpoint, Error, IntoEndpoint, Monitor, Options, Result, TryRecvError,
+    TrySendError,
+};
 
 /// A socket of any of the eleven kinds. Match on it to use a kind's own methods.
 #[derive(Debug)]
@@ -56,6 +59,45 @@ macro_rules! on_kind {
         }
     };
 }
+
+/// Runs `$body` with `$s` bound to the typed socket if its kind sends, else `$otherwise`.
+macro_rules! on_sending_kind {
+    ($any:expr, $s:ident => $body:expr, $otherwise:expr) => {
+        match $any {
+            AnySocket::Req($s) => $body,
+            AnySocket::Rep($s) => $body,
+            AnySocket::Dealer($s) => $body,
+            AnySocket::Router($s) => $body,
+            AnySocket::Pub($s) => $body,
+            AnySocket::XPub($s) => $body,
+            AnySocket::XSub($s) => $body,
+            AnySocket::Push($s) => $body,
+            AnySocket::Pair($s) => $body,
+            AnySocket::Sub(_) | AnySocket::Pull(_) => $otherwise,
+        }
+    };
+}
+
+/// Runs `$body` with `$s` bound to the typed socket if its kind receives, else `$otherwise`.
+macro_rules! on_receiving_kind {
+    ($any:expr, $s:ident => $body:expr, $otherwise:expr) => {
+        match $any {
+            AnySocket::Req($s) => $body,
+            AnySocket::Rep($s) => $body,
+            AnySocket::Dealer($s) => $body,
+            AnySocket::Router($s) => $body,
+            AnySocket::Sub($s) => $body,
+            AnySocket::XPub($s) => $body,
+            AnySocket::XSub($s) => $body,
+            AnySocket::Pull($s) => $body,
+            AnySocket::Pair($s) => $body,
+            AnySocket::Pub(_) | AnySocket::Push(_) => $otherwise,
+        }
+    };
+}
+
+const DOES_NOT_SEND: &str = "this socket type does not send";
+const DOES_NOT_RECEIVE: &str = "this socket type does not receive";
 
 impl AnySocket {
     /// A socket of `socket_type` with `options`.
@@ -134,38 +176,29 @@ impl AnySocket {
     /// ROUTER: to the identity in the first frame). [`Error::NotSupported`] for SUB and PULL.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
         let message = message.into();
-        match self {
-            AnySocket::Req(s) => s.send_message(message).await,
-            AnySocket::Rep(s) => s.send_message(message).await,
-            AnySocket::Dealer(s) => s.send_message(message).await,
-            AnySocket::Router(s) => s.send_message(message).await,
-            AnySocket::Pub(s) => s.send_message(message).await,
-            AnySocket::XPub(s) => s.send_message(message).await,
-            AnySocket::XSub(s) => s.send_message(message).await,
-            AnySocket::Push(s) => s.send_message(message).await,
-            AnySocket::Pair(s) => s.send_message(message).await,
-            AnySocket::Sub(_) | AnySocket::Pull(_) => {
-                Err(Error::NotSupported("this socket type does not send"))
-            }
-        }
+        on_sending_kind!(self, s => s.send_message(message).await,
+            Err(Error::NotSupported(DOES_NOT_SEND)))
+    }
+
+    /// Sends if the socket can take the message now, as the kind's `try_send` does; hands it
+    /// back otherwise (with [`Error::NotSupported`] for SUB and PULL).
+    pub fn try_send(&mut self, message: impl Into<Message>) -> Result<(), TrySendError> {
+        let message = message.into();
+        on_sending_kind!(self, s => s.try_send_message(message),
+            Err(TrySendError { error: Error::NotSupported(DOES_NOT_SEND), message }))
     }
 
     /// Receives as the kind receives. [`Error::NotSupported`] for PUB and PUSH.
     pub async fn recv(&mut self) -> Result<Message> {
-        match self {
-            AnySocket::Req(s) => s.recv_message().await,
-            AnySocket::Rep(s) => s.recv_message().await,
-            AnySocket::Dealer(s) => s.recv_message().await,
-            AnySocket::Router(s) => s.recv_message().await,
-            AnySocket::Sub(s) => s.recv_message().await,
-            AnySocket::XPub(s) => s.recv_message().await,
-            AnySocket::XSub(s) => s.recv_message().await,
-            AnySocket::Pull(s) => s.recv_message().await,
-            AnySocket::Pair(s) => s.recv_message().await,
-            AnySocket::Pub(_) | AnySocket::Push(_) => {
-                Err(Error::NotSupported("this socket type does not receive"))
-            }
-        }
+        on_receiving_kind!(self, s => s.recv_message().await,
+            Err(Error::NotSupported(DOES_NOT_RECEIVE)))
+    }
+
+    /// The next message if one is waiting, as the kind's `try_recv`;
+    /// [`TryRecvError::NotSupported`] for PUB and PUSH.
+    pub fn try_recv(&mut self) -> Result<Message, TryRecvError> {
+        on_receiving_kind!(self, s => s.try_recv_message(),
+            Err(TryRecvError::NotSupported(DOES_NOT_RECEIVE)))
     }
 
     /// Subscribes (SUB, XSUB). [`Error::NotSupported`] for the other kinds.
@@ -201,11 +234,35 @@ impl SendMessage for AnySocket {
     async fn send_message(&mut self, message: Message) -> Result<()> {
         self.send(message).await
     }
+
+    fn try_send_message(&mut self, message: Message) -> Result<(), TrySendError> {
+        self.try_send(message)
+    }
 }
 
 impl RecvMessage for AnySocket {
     async fn recv_message(&mut self) -> Result<Message> {
         self.recv().await
+    }
+
+    fn try_recv_message(&mut self) -> Result<Message, TryRecvError> {
+        self.try_recv()
+    }
+}
+
+impl RouteByIdentity for AnySocket {
+    async fn send_routed(&mut self, identity: Bytes, message: Message) -> Result<()> {
+        match self {
+            AnySocket::Router(s) => s.send_to(identity, message).await,
+            _ => Err(Error::NotSupported("only ROUTER routes by identity")),
+        }
+    }
+
+    async fn recv_routed(&mut self) -> Result<(Bytes, Message)> {
+        match self {
+            AnySocket::Router(s) => s.recv_from().await,
+            _ => Err(Error::NotSupported("only ROUTER routes by identity")),
+        }
     }
 }
 
@@ -260,13 +317,30 @@ mod tests {
                     matches!(refused, Err(Error::NotSupported(_))),
                     "{socket_type:?}"
                 );
+                let refused = socket.try_send("y").unwrap_err();
+                assert!(matches!(refused.error, Error::NotSupported(_)));
+                assert_eq!(refused.message.frames()[0], "y", "handed back");
             }
-            if !socket.can_recv() {
+            if socket.can_recv() {
+                let empty = socket.try_recv();
+                let expected = match socket_type {
+                    // Receiving before a request was sent breaks REQ's alternation.
+                    SocketType::Req => {
+                        TryRecvError::InvalidState("REQ must send a request before receiving")
+                    }
+                    _ => TryRecvError::Empty,
+                };
+                assert_eq!(empty.unwrap_err(), expected, "{socket_type:?}");
+            } else {
                 let refused = socket.recv().await;
                 assert!(
                     matches!(refused, Err(Error::NotSupported(_))),
                     "{socket_type:?}"
                 );
+                assert!(matches!(
+                    socket.try_recv(),
+                    Err(TryRecvError::NotSupported(_))
+                ));
             }
             let subscribed = socket.subscribe("topic");
             assert_eq!(

@@ -19,13 +19,13 @@ use crate::peer::Peer;
 use crate::pipes::{PeerTable, Pipes, Policy, Sender};
 use crate::security::PeerAuth;
 use crate::transport::Listener;
+use crate::try_error::{TryRecvError, TrySendError};
 
 /// What a socket of any kind does with its pipes: endpoints, closing, and the sending and
 /// receiving strategies its kind's methods are written with.
 #[derive(Debug)]
 pub(crate) struct SocketCore<P: Policy> {
-    context: Arc<SocketContext>,
-    pipes: Arc<Pipes<P>>,
+    owner: Arc<Owner<P>>,
     /// The sender of the message last received (of the current run).
     last_peer: Option<Arc<Peer>>,
     /// Messages taken from the peer table in one lock, all from `received_from`, not yet
@@ -50,53 +50,70 @@ const RECV_BATCH: usize = 1000;
 const SENDS_PER_BUDGET_UNIT: u32 = 16;
 
 impl<P: Policy> SocketCore<P> {
-    pub(crate) fn new(options: Options) -> Result<SocketCore<P>> {
+    pub(crate) fn new(mut options: Options) -> Result<SocketCore<P>> {
+        options.security = options.security.with_generated_keys()?;
         options
             .connection_config(P::SOCKET_TYPE)
             .validate()
             .map_err(Error::Config)?;
         let context = Arc::new(SocketContext::new(P::SOCKET_TYPE, options));
         let pipes = Arc::new(Pipes::new(&context));
-        let received_revoked = pipes.table().run_revoked();
-        Ok(SocketCore {
+        Ok(SocketCore::sharing(Arc::new(Owner { context, pipes })))
+    }
+
+    /// A core over the same socket, with receiving and pacing state of its own: for the other
+    /// half of a split socket.
+    fn sharing(owner: Arc<Owner<P>>) -> SocketCore<P> {
+        let received_revoked = owner.pipes.table().run_revoked();
+        SocketCore {
             received_revoked,
             last_peer: None,
             received: VecDeque::new(),
             received_from: PipeId::new(0, 0),
             sends_unpaced: 0,
-            context,
-            pipes,
-        })
+            owner,
+        }
+    }
+
+    /// Two cores over this socket: the first for sending, the second (this one, with any
+    /// messages already taken from the table) for receiving.
+    pub(crate) fn split(self) -> (SocketCore<P>, SocketCore<P>) {
+        (SocketCore::sharing(Arc::clone(&self.owner)), self)
+    }
+
+    /// Whether two cores are over the same socket.
+    pub(crate) fn same_socket(&self, other: &SocketCore<P>) -> bool {
+        Arc::ptr_eq(&self.owner, &other.owner)
     }
 
     pub(crate) fn context(&self) -> &SocketContext {
-        &self.context
+        &self.owner.context
     }
 
     pub(crate) fn table(&self) -> MutexGuard<'_, PeerTable<P>> {
-        self.pipes.table()
+        self.owner.pipes.table()
     }
 
     fn link(&self) -> Link {
-        Arc::clone(&self.pipes) as Link
+        Arc::clone(&self.owner.pipes) as Link
     }
 
     pub(crate) async fn bind(&self, endpoint: impl IntoEndpoint) -> Result<Endpoint> {
         runtime()?;
         let requested = endpoint.into_endpoint()?;
         let (listener, actual) = Listener::bind(&requested).await?;
-        let stop = self.context.child_token();
-        self.context.endpoints().push(EndpointEntry {
+        let stop = self.owner.context.child_token();
+        self.owner.context.endpoints().push(EndpointEntry {
             requested,
             actual: actual.clone(),
             stop: stop.clone(),
         });
-        self.context.monitor.emit(MonitorEvent::Listening {
+        self.owner.context.monitor.emit(MonitorEvent::Listening {
             endpoint: actual.clone(),
         });
         tracing::debug!(endpoint = %actual, socket = %P::SOCKET_TYPE, "listening");
-        self.context.tasks.spawn(endpoints::listen(
-            Arc::clone(&self.context),
+        self.owner.context.tasks.spawn(endpoints::listen(
+            Arc::clone(&self.owner.context),
             self.link(),
             listener,
             actual.clone(),
@@ -110,14 +127,14 @@ impl<P: Policy> SocketCore<P> {
         let endpoint = endpoint.into_endpoint()?;
         endpoint.check_connectable()?;
         let pipe = self.table().insert_persistent(endpoint.clone());
-        let stop = self.context.child_token();
-        self.context.endpoints().push(EndpointEntry {
+        let stop = self.owner.context.child_token();
+        self.owner.context.endpoints().push(EndpointEntry {
             requested: endpoint.clone(),
             actual: endpoint.clone(),
             stop: stop.clone(),
         });
-        self.context.tasks.spawn(endpoints::connect(
-            Arc::clone(&self.context),
+        self.owner.context.tasks.spawn(endpoints::connect(
+            Arc::clone(&self.owner.context),
             self.link(),
             endpoint,
             pipe,
@@ -130,7 +147,7 @@ impl<P: Policy> SocketCore<P> {
     pub(crate) fn remove_endpoint(&self, endpoint: impl IntoEndpoint) -> Result<()> {
         let endpoint = endpoint.into_endpoint()?;
         let entry = {
-            let mut entries = self.context.endpoints();
+            let mut entries = self.owner.context.endpoints();
             let i = entries
                 .iter()
                 .position(|e| e.actual == endpoint || e.requested == endpoint)
@@ -146,30 +163,23 @@ impl<P: Policy> SocketCore<P> {
     }
 
     pub(crate) fn monitor(&self) -> Monitor {
-        self.context.monitor.subscribe()
-    }
-
-    fn begin_close(&self) {
-        // The deadline first: the tasks woken by the close read it.
-        self.context.linger_deadline();
-        self.table().close();
-        self.context.begin_close();
+        self.owner.context.monitor.subscribe()
     }
 
     /// Closes and waits until queued messages are delivered or linger expires, at most
     /// `limit`; reports what was not delivered.
     pub(crate) async fn close(self, limit: Option<std::time::Duration>) -> CloseReport {
-        self.begin_close();
+        self.owner.begin_close();
         let done = match limit {
             None => {
-                self.context.tasks.wait().await;
+                self.owner.context.tasks.wait().await;
                 true
             }
-            Some(limit) => tokio::time::timeout(limit, self.context.tasks.wait())
+            Some(limit) => tokio::time::timeout(limit, self.owner.context.tasks.wait())
                 .await
                 .is_ok(),
         };
-        self.context.close_report(!done)
+        self.owner.context.close_report(!done)
     }
 
     /// Whether this send should spend a unit of tokio's cooperative budget (one every
@@ -214,20 +224,20 @@ impl<P: Policy> SocketCore<P> {
     pub(crate) fn try_send_round_robin(
         &self,
         message: Message,
-    ) -> std::result::Result<PipeId, crate::TrySendError> {
+    ) -> std::result::Result<PipeId, TrySendError> {
         if let Err(error) = check_not_empty(&message) {
-            return Err(crate::TrySendError { error, message });
+            return Err(TrySendError { error, message });
         }
         let mut table = self.table();
         if table.is_closed() {
-            return Err(crate::TrySendError {
+            return Err(TrySendError {
                 error: Error::Closed,
                 message,
             });
         }
         table
             .send_round_robin(message, None)
-            .map_err(|message| crate::TrySendError {
+            .map_err(|message| TrySendError {
                 error: Error::WouldBlock,
                 message,
             })
@@ -235,16 +245,16 @@ impl<P: Policy> SocketCore<P> {
 
     /// Fans `message` out to connected peers: those whose subscriptions match (`filtered`),
     /// or all of them (XSUB's upstream messages). Never waits. Returns how many peers got it.
-    pub(crate) fn fan_out(&self, message: Message, filtered: bool) -> Result<usize> {
-        check_not_empty(&message)?;
+    pub(crate) fn fan_out(&self, message: &Message, filtered: bool) -> Result<usize> {
+        check_not_empty(message)?;
         let mut table = self.table();
         if table.is_closed() {
             return Err(Error::Closed);
         }
         Ok(if filtered {
-            table.fan_out(&message)
+            table.fan_out(message)
         } else {
-            table.broadcast(&message)
+            table.broadcast(message)
         })
     }
 
@@ -305,10 +315,12 @@ impl<P: Policy> SocketCore<P> {
     }
 
     /// Fair-queued receive without waiting.
-    pub(crate) fn try_recv_fair(&mut self) -> Result<(PipeId, Message)> {
-        match self.next_received(None)? {
-            Some(message) => Ok((self.received_from, message)),
-            None => Err(Error::WouldBlock),
+    pub(crate) fn try_recv_fair(&mut self) -> Result<(PipeId, Message), TryRecvError> {
+        match self.next_received(None) {
+            Ok(Some(message)) => Ok((self.received_from, message)),
+            Ok(None) => Err(TryRecvError::Empty),
+            // The only failure of a receive that does not wait.
+            Err(_) => Err(TryRecvError::Closed),
         }
     }
 
@@ -332,13 +344,13 @@ impl<P: Policy> SocketCore<P> {
         let message = self.received.pop_front()?;
         if self.received.is_empty() {
             // The run is read: its pipe gets its room back now, not at the next receive.
-            self.pipes.table().return_loan();
+            self.owner.pipes.table().return_loan();
         }
         Some(message)
     }
 
     fn refill(&mut self, cx: Option<&Context<'_>>) -> Result<Option<Message>> {
-        let mut table = self.pipes.table();
+        let mut table = self.owner.pipes.table();
         if table.is_closed() {
             return Err(Error::Closed);
         }
@@ -369,7 +381,24 @@ impl<P: Policy> SocketCore<P> {
     }
 }
 
-impl<P: Policy> Drop for SocketCore<P> {
+/// The socket as its user holds it: what the halves of a split socket share. The socket closes
+/// when the last holder lets go (the tasks hold the context and the pipes, not this).
+#[derive(Debug)]
+struct Owner<P: Policy> {
+    context: Arc<SocketContext>,
+    pipes: Arc<Pipes<P>>,
+}
+
+impl<P: Policy> Owner<P> {
+    fn begin_close(&self) {
+        // The deadline first: the tasks woken by the close read it.
+        self.context.linger_deadline();
+        self.pipes.table().close();
+        self.context.begin_close();
+    }
+}
+
+impl<P: Policy> Drop for Owner<P> {
     fn drop(&mut self) {
         // Tasks keep running to deliver queued messages for up to the linger time.
         self.begin_close();

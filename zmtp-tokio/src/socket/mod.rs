@@ -10,6 +10,7 @@ mod pipeline;
 mod pubsub;
 mod reqrep;
 mod router;
+mod split;
 mod strategies;
 mod xpubsub;
 
@@ -26,13 +27,14 @@ use crate::security::PeerAuth;
 use core::SocketCore;
 
 pub use any::AnySocket;
-pub use capability::{RecvMessage, SendMessage, Subscribe};
+pub use capability::{RecvMessage, RouteByIdentity, SendMessage, Subscribe};
 pub use dealer::Dealer;
 pub use pair::Pair;
 pub use pipeline::{Pull, Push};
 pub use pubsub::{Pub, Sub};
 pub use reqrep::{Rep, Req};
 pub use router::Router;
+pub use split::{Duplex, ReuniteError, SocketReceiver, SocketSender};
 pub use xpubsub::{XPub, XSub};
 
 /// A ZeroMQ socket of kind `K` ([`Req`], [`Rep`], [`Dealer`], [`Router`], [`Pub`], [`Sub`],
@@ -186,6 +188,11 @@ impl<K: Kind> Socket<K> {
     /// the user id and properties the server's [`Authenticator`](crate::Authenticator)
     /// attached, and for CURVE the peer's public key (libzmq's `zmq_msg_gets` with `User-Id`
     /// and ZAP properties). `None` before the first message and for NULL peers.
+    #[deprecated(
+        since = "0.1.0",
+        note = "a side channel about the last message; `recv_with_peer` returns the sender, \
+                with `Peer::auth`, beside each message"
+    )]
     pub fn peer_auth(&self) -> Option<&PeerAuth> {
         self.core.last_auth()
     }

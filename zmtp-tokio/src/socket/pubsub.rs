@@ -33,7 +33,7 @@ impl sealed::Sealed for Pub {
         slot: &mut Option<Message>,
     ) -> Poll<Result<()>> {
         Poll::Ready(match slot.take() {
-            Some(message) => socket.core.fan_out(message, true).map(drop),
+            Some(message) => socket.core.fan_out(&message, true).map(drop),
             None => Err(crate::Error::InvalidState("message already sent")),
         })
     }

@@ -14,10 +14,11 @@ use zmtp_core::Message;
 use super::core::check_not_empty;
 use super::{sealed, Kind, Socket};
 use crate::engine::PipeId;
-use crate::error::{Error, Result, TrySendError};
+use crate::error::{Error, Result};
 use crate::peer::Peer;
 use crate::pipes::kinds;
 use crate::pipes::Routed;
+use crate::try_error::{TryRecvError, TrySendError};
 
 /// REQ: sends requests, receives replies. See [`Socket<Req>`](Socket#impl-Socket<Req>).
 #[derive(Debug, Default)]
@@ -61,6 +62,35 @@ impl Socket<Req> {
         Ok(())
     }
 
+    /// Like [`send`](Self::send), but never waits: when no peer can take the request now it
+    /// is handed back with [`Error::WouldBlock`] (and the socket may try again).
+    pub fn try_send(&mut self, request: impl Into<Message>) -> Result<(), TrySendError> {
+        let mut request = request.into();
+        if self.kind.awaiting.is_some() {
+            return Err(TrySendError {
+                error: Error::InvalidState("REQ must receive the reply before sending again"),
+                message: request,
+            });
+        }
+        if let Err(error) = check_not_empty(&request) {
+            return Err(TrySendError {
+                error,
+                message: request,
+            });
+        }
+        request.push_front(Bytes::new());
+        match self.core.try_send_round_robin(request) {
+            Ok(peer) => {
+                self.kind.awaiting = Some(peer);
+                Ok(())
+            }
+            Err(mut refused) => {
+                refused.message.pop_front(); // the delimiter we added
+                Err(refused)
+            }
+        }
+    }
+
     /// Receives the reply to the last request (without its delimiter). Replies from other peers
     /// and malformed replies are dropped. Fails with [`Error::InvalidState`] when no request is
     /// outstanding.
@@ -81,10 +111,11 @@ impl Socket<Req> {
         }
     }
 
-    /// The reply if it has arrived, else [`Error::WouldBlock`].
-    pub fn try_recv(&mut self) -> Result<Message> {
+    /// The reply if it has arrived, else [`TryRecvError::Empty`] (or `Closed`, or
+    /// `InvalidState` when no request is outstanding).
+    pub fn try_recv(&mut self) -> Result<Message, TryRecvError> {
         let Some(asked) = self.kind.awaiting else {
-            return Err(Error::InvalidState(
+            return Err(TryRecvError::InvalidState(
                 "REQ must send a request before receiving",
             ));
         };
@@ -95,6 +126,13 @@ impl Socket<Req> {
                 return Ok(body);
             }
         }
+    }
+
+    /// Like [`recv`](Self::recv), with the peer that sent the reply (its address, identity,
+    /// properties, and what PLAIN or CURVE established).
+    pub async fn recv_with_peer(&mut self) -> Result<(Message, Arc<Peer>)> {
+        let reply = self.recv().await?;
+        Ok((reply, self.core.last_peer()?))
     }
 
     /// Sends a request and waits for its reply.
@@ -143,10 +181,13 @@ impl Socket<Rep> {
         Ok((request, self.core.last_peer()?))
     }
 
-    /// The next request if one is waiting, else [`Error::WouldBlock`].
-    pub fn try_recv(&mut self) -> Result<Message> {
+    /// The next request if one is waiting, else [`TryRecvError::Empty`] (or `Closed`, or
+    /// `InvalidState` while the last request is not answered).
+    pub fn try_recv(&mut self) -> Result<Message, TryRecvError> {
         if self.kind.pending.is_some() {
-            return Err(Error::InvalidState("REP must reply before receiving again"));
+            return Err(TryRecvError::InvalidState(
+                "REP must reply before receiving again",
+            ));
         }
         loop {
             let (peer, request) = self.core.try_recv_fair()?;

@@ -12,13 +12,15 @@
 use std::future::poll_fn;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use zmtp_core::Message;
 
 use super::strategies::fair_queue_receiving;
 use super::{sealed, Kind, Socket};
-use crate::error::{Error, Result, TrySendError};
+use crate::error::{Error, Result};
 use crate::pipes::kinds;
 use crate::pipes::Routed;
+use crate::try_error::TrySendError;
 
 /// ROUTER: receives with the sender's identity in front, sends by identity. See
 /// [`Socket<Router>`](Socket#impl-Socket<Router>).
@@ -54,6 +56,26 @@ impl Socket<Router> {
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
         let mut slot = Some(message.into());
         poll_fn(|cx| self.poll_send_slot(cx, &mut slot)).await
+    }
+
+    /// Sends `message` to the peer whose routing id is `identity`: [`send`](Self::send) with
+    /// the identity frame put in front.
+    pub async fn send_to(
+        &mut self,
+        identity: impl Into<Bytes>,
+        message: impl Into<Message>,
+    ) -> Result<()> {
+        let mut message = message.into();
+        message.push_front(identity.into());
+        self.send(message).await
+    }
+
+    /// The next message, with the routing id of the peer that sent it taken off the front.
+    pub async fn recv_from(&mut self) -> Result<(Bytes, Message)> {
+        let mut message = self.recv().await?;
+        // The driver puts the routing id in front of every message it hands a ROUTER.
+        let identity = message.pop_front().unwrap_or_default();
+        Ok((identity, message))
     }
 
     /// Sends the message in `slot`; pending, with the message back in `slot`, while a full

@@ -17,8 +17,12 @@ macro_rules! fair_queue_receiving {
                 std::future::poll_fn(|cx| self.core.poll_recv_fair(cx).map_ok(|(_, m)| m)).await
             }
 
-            /// The next message if one is waiting, else [`Error::WouldBlock`](crate::Error::WouldBlock).
-            pub fn try_recv(&mut self) -> $crate::Result<zmtp_core::Message> {
+            /// The next message if one is waiting; else
+            /// [`TryRecvError::Empty`](crate::TryRecvError::Empty), or
+            /// [`TryRecvError::Closed`](crate::TryRecvError::Closed) once the socket is closed.
+            pub fn try_recv(
+                &mut self,
+            ) -> std::result::Result<zmtp_core::Message, $crate::TryRecvError> {
                 self.core.try_recv_fair().map(|(_, m)| m)
             }
 
@@ -144,7 +148,19 @@ macro_rules! fan_out_publishing {
                 &mut self,
                 message: impl Into<zmtp_core::Message>,
             ) -> $crate::Result<usize> {
-                self.core.fan_out(message.into(), true)
+                self.core.fan_out(&message.into(), true)
+            }
+
+            /// [`publish`](Self::publish) with a refused message (closed socket, no frame)
+            /// handed back, as every kind's `try_send` does.
+            pub fn try_send(
+                &mut self,
+                message: impl Into<zmtp_core::Message>,
+            ) -> std::result::Result<usize, $crate::TrySendError> {
+                let message = message.into();
+                self.core
+                    .fan_out(&message, true)
+                    .map_err(|error| $crate::TrySendError { error, message })
             }
 
             /// Publishes like [`publish`](Self::publish), but as an await point that lets the

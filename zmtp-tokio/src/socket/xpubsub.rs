@@ -21,6 +21,7 @@ use super::{sealed, Kind, Socket};
 use crate::error::{Error, Result};
 use crate::pipes::kinds;
 use crate::pipes::topics::{parse_subscription, subscription_message};
+use crate::try_error::TrySendError;
 
 /// XPUB: a publisher that receives subscriptions. See [`Socket<XPub>`](Socket#impl-Socket<XPub>).
 #[derive(Debug, Default)]
@@ -48,7 +49,7 @@ impl sealed::Sealed for XPub {
         slot: &mut Option<Message>,
     ) -> Poll<Result<()>> {
         Poll::Ready(match slot.take() {
-            Some(message) => socket.core.fan_out(message, true).map(drop),
+            Some(message) => socket.core.fan_out(&message, true).map(drop),
             None => Err(crate::Error::InvalidState("message already sent")),
         })
     }
@@ -69,7 +70,7 @@ impl sealed::Sealed for XSub {
     ) -> Poll<Result<()>> {
         let message = slot.take();
         Poll::Ready(match message {
-            Some(message) => socket.send_upstream(message),
+            Some(message) => socket.send_upstream(&message),
             None => Err(Error::InvalidState("message already sent")),
         })
     }
@@ -83,13 +84,13 @@ impl Socket<XSub> {
     /// Subscribes to `topic` (the same as sending `1 topic`). Unlike SUB, each subscribe is
     /// sent upstream, so an XPUB in verbose mode sees every one.
     pub fn subscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
-        self.send_upstream(subscription_message(true, &topic.into()))
+        self.send_upstream(&subscription_message(true, &topic.into()))
     }
 
     /// Cancels one subscription to `topic` (the same as sending `0 topic`); the last cancel
     /// of a topic is sent upstream.
     pub fn unsubscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
-        self.send_upstream(subscription_message(false, &topic.into()))
+        self.send_upstream(&subscription_message(false, &topic.into()))
     }
 
     /// Sends a subscription (`1 topic`), a cancellation (`0 topic`) or any other message to
@@ -97,11 +98,19 @@ impl Socket<XSub> {
     /// ordinary message (subscriptions are never lost: they are kept and replayed).
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
         tokio::task::consume_budget().await;
-        self.send_upstream(message.into())
+        self.send_upstream(&message.into())
     }
 
-    fn send_upstream(&self, message: Message) -> Result<()> {
-        match parse_subscription(&message) {
+    /// [`send`](Self::send) without the await point (it never waits anyway); a refused
+    /// message (closed socket, no frame) is handed back.
+    pub fn try_send(&mut self, message: impl Into<Message>) -> Result<(), TrySendError> {
+        let message = message.into();
+        self.send_upstream(&message)
+            .map_err(|error| TrySendError { error, message })
+    }
+
+    fn send_upstream(&self, message: &Message) -> Result<()> {
+        match parse_subscription(message) {
             // XSUB forwards every subscribe, as libzmq does, so that an XPUB upstream
             // in verbose mode sees each one.
             Some((true, topic)) => self.core.table().subscribe_local(topic, true),
