@@ -25,6 +25,8 @@
 //! `pub_thr` ends with end markers: messages of message-size + 1 bytes. `sub_thr` stops at
 //! message-count messages, an end marker, or 1 s of silence after the first message.
 
+pub mod machine;
+
 use std::time::Duration;
 
 /// Which perf test to run.

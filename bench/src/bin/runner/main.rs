@@ -15,10 +15,11 @@ mod stats;
 mod svg;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cell::{Cell, Metric};
 use plan::Config;
+use zmtp_bench::machine::{loadavg, today, unique_stem};
 
 fn main() {
     let config = match Config::from_args(std::env::args().skip(1).collect()) {
@@ -96,39 +97,7 @@ fn output_stem(dir: &std::path::Path, quick: bool, curve_only: bool) -> PathBuf 
         if curve_only { "-curve" } else { "" },
         if quick { "-quick" } else { "" }
     );
-    let mut stem = dir.join(&base);
-    let mut n = 2;
-    while stem.with_extension("md").exists() {
-        stem = dir.join(format!("{base}-{n}"));
-        n += 1;
-    }
-    stem
-}
-
-/// Today's UTC date as YYYY-MM-DD (Howard Hinnant's civil-from-days).
-fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs() as i64;
-    let z = secs.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// The 1-minute load average, to tell whether something else was using the machine.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_string))
-        .unwrap_or_default()
+    unique_stem(dir, &base)
 }
 
 impl Metric {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::cell::{metric_name, Cell, Metric};
 use crate::plan::{Config, Placement, Test};
 use crate::stats::{human, range};
+use zmtp_bench::machine::{cmd_output, cpu_model};
 
 /// Facts about the run for the report header.
 pub struct Meta<'a> {
@@ -13,25 +14,6 @@ pub struct Meta<'a> {
     pub elapsed: Duration,
     pub load_before: String,
     pub load_after: String,
-}
-
-fn cmd_output(program: &str, args: &[&str]) -> String {
-    std::process::Command::new(program)
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("model name")
-                .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
-        })
-        .unwrap_or_default()
 }
 
 /// The libzmq cell of the same group as `cell`.
