@@ -9,6 +9,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use zmtp_core::SocketType;
 
+use super::outbox::OutboxBudget;
+use super::stop::StopSignal;
 use crate::close_report::{CloseReport, Undelivered};
 use crate::endpoint::Endpoint;
 use crate::monitor::MonitorHub;
@@ -20,6 +22,8 @@ pub(crate) struct SocketContext {
     pub(crate) options: Options,
     pub(crate) monitor: MonitorHub,
     pub(crate) tasks: TaskTracker,
+    /// The encoded bytes its connections may hold ahead of their transports.
+    pub(crate) outbox: OutboxBudget,
     shutdown: CancellationToken,
     closing: AtomicBool,
     endpoints: Mutex<Vec<EndpointEntry>>,
@@ -37,7 +41,7 @@ pub(crate) struct EndpointEntry {
     pub(crate) requested: Endpoint,
     /// As it really is (`tcp://127.0.0.1:41234`).
     pub(crate) actual: Endpoint,
-    pub(crate) stop: CancellationToken,
+    pub(crate) stop: StopSignal,
 }
 
 impl SocketContext {
@@ -47,6 +51,7 @@ impl SocketContext {
             options,
             monitor: MonitorHub::default(),
             tasks: TaskTracker::new(),
+            outbox: OutboxBudget::default(),
             shutdown: CancellationToken::new(),
             closing: AtomicBool::new(false),
             endpoints: Mutex::new(Vec::new()),
@@ -55,10 +60,9 @@ impl SocketContext {
         }
     }
 
-    /// A token cancelled when the socket closes (and by `child.cancel()` alone for one
-    /// endpoint).
-    pub(crate) fn child_token(&self) -> CancellationToken {
-        self.shutdown.child_token()
+    /// An endpoint's stop signal: fired by itself, or when the socket closes.
+    pub(crate) fn endpoint_stop(&self) -> StopSignal {
+        StopSignal::child_of(&self.shutdown)
     }
 
     /// Whether the socket is closing (its tasks then deliver within linger, and end).

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 use zmtp_core::{AuthError, ConnectionError};
 
 use super::driver::{DriveOutcome, Driver, Origin};
 use super::reconnect::Backoff;
+use super::stop::StopSignal;
 use super::{Link, PipeId, SocketContext};
 use crate::close_report::Undelivered;
 use crate::endpoint::Endpoint;
@@ -21,11 +21,11 @@ pub(crate) async fn listen(
     link: Link,
     mut listener: Listener,
     endpoint: Endpoint,
-    stop: CancellationToken,
+    stop: StopSignal,
 ) {
     loop {
         let accepted = tokio::select! {
-            _ = stop.cancelled() => None,
+            _ = stop.token().cancelled() => None,
             accepted = listener.accept() => Some(accepted),
         };
         let Some(accepted) = accepted else { break };
@@ -47,7 +47,9 @@ pub(crate) async fn listen(
                     link.clone(),
                     origin,
                     stream.into_split(),
-                    stop.child_token(),
+                    // The endpoint's own signal, shared: a connection is only ever stopped
+                    // with its endpoint (a child token per connection cost a tree node each).
+                    stop.clone(),
                 ) {
                     Ok(driver) => {
                         context.tasks.spawn(driver.run());
@@ -73,16 +75,16 @@ pub(crate) async fn connect(
     link: Link,
     endpoint: Endpoint,
     pipe: PipeId,
-    stop: CancellationToken,
+    stop: StopSignal,
 ) {
     let options = &context.options;
     let mut backoff = Backoff::new(options.reconnect_interval, options.reconnect_interval_max);
     loop {
-        if stop.is_cancelled() && !keep_lingering(&context, &link, pipe) {
+        if stop.token().is_cancelled() && !keep_lingering(&context, &link, pipe) {
             break;
         }
         let attempt = tokio::select! {
-            _ = stop.cancelled(), if !stop.is_cancelled() => continue,
+            _ = stop.token().cancelled(), if !stop.token().is_cancelled() => continue,
             attempt = transport::connect(&endpoint) => attempt,
         };
         match attempt {
@@ -103,7 +105,7 @@ pub(crate) async fn connect(
                     link.clone(),
                     origin,
                     stream.into_split(),
-                    stop.child_token(),
+                    stop.clone(),
                 ) {
                     Ok(driver) => driver,
                     Err(e) => {
@@ -122,7 +124,7 @@ pub(crate) async fn connect(
             }
             Err(e) => tracing::debug!(%endpoint, error = %e, "connect failed"),
         }
-        if stop.is_cancelled() && !keep_lingering(&context, &link, pipe) {
+        if stop.token().is_cancelled() && !keep_lingering(&context, &link, pipe) {
             break;
         }
         let wait = backoff.next_wait();
@@ -131,7 +133,7 @@ pub(crate) async fn connect(
             interval: wait,
         });
         tokio::select! {
-            _ = stop.cancelled(), if !stop.is_cancelled() => {}
+            _ = stop.token().cancelled(), if !stop.token().is_cancelled() => {}
             _ = tokio::time::sleep(wait) => {}
         }
     }

@@ -7,8 +7,10 @@
 pub(crate) mod context;
 pub(crate) mod driver;
 pub(crate) mod endpoints;
+pub(crate) mod outbox;
 pub(crate) mod reconnect;
 pub(crate) mod schedule;
+pub(crate) mod stop;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -65,8 +67,8 @@ pub(crate) struct Admitted {
     /// Subscribers: every topic the new peer must be told.
     pub(crate) topics: Vec<Bytes>,
     /// Marked when the pipes wake the driver for messages; the driver says when it came for
-    /// them (see [`Schedule`]).
-    pub(crate) schedule: Arc<Schedule>,
+    /// them (see [`Schedule`]). Publishers only.
+    pub(crate) schedule: Option<Arc<Schedule>>,
 }
 
 /// What the engine needs from the socket above it: the pipes of one socket, whatever its kind.

@@ -37,7 +37,8 @@ pub(crate) struct Pipe {
     pub(crate) driver_waker: Option<Waker>,
     /// Whether the driver was woken for messages and has not come for them: a publisher
     /// whose subscriber's queue is full waits for that turn instead of dropping.
-    pub(crate) schedule: Arc<Schedule>,
+    /// Publishers only (`None` for other kinds: it costs a cache miss per batch).
+    pub(crate) schedule: Option<Arc<Schedule>>,
     /// Publishers: what this peer subscribed to.
     pub(crate) topics: PeerTopics,
     /// Subscribers: subscription changes to send.
@@ -51,7 +52,8 @@ pub(crate) struct Pipe {
 }
 
 impl Pipe {
-    pub(crate) fn new(id: PipeId, endpoint: Endpoint, persistent: bool) -> Pipe {
+    /// A pipe; `publishing` for the kinds that fan out, whose `send` waits for a woken driver.
+    pub(crate) fn new(id: PipeId, endpoint: Endpoint, persistent: bool, publishing: bool) -> Pipe {
         Pipe {
             id,
             endpoint,
@@ -64,7 +66,7 @@ impl Pipe {
             inbound: VecDeque::new(),
             inbound_bytes: 0,
             driver_waker: None,
-            schedule: Arc::default(),
+            schedule: publishing.then(Arc::default),
             topics: PeerTopics::default(),
             commands: VecDeque::new(),
             lb_slot: None,
@@ -82,7 +84,9 @@ impl Pipe {
     /// Wakes the driver if it waits for work, marking it scheduled.
     pub(crate) fn wake_driver(&mut self) {
         if let Some(w) = self.driver_waker.take() {
-            self.schedule.mark_woken();
+            if let Some(schedule) = &self.schedule {
+                schedule.mark_woken();
+            }
             w.wake();
         }
     }

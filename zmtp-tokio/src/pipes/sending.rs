@@ -125,7 +125,9 @@ impl<P: Policy> PeerTable<P> {
         let matched = self.subscribers_of(message);
         let waits = matched.iter().any(|&id| {
             self.pipes.get(id).is_some_and(|pipe| {
-                pipe.connected && !self.has_room(pipe) && pipe.schedule.poll_pending(cx)
+                pipe.connected
+                    && !self.has_room(pipe)
+                    && pipe.schedule.as_ref().is_some_and(|s| s.poll_pending(cx))
             })
         });
         if waits {

@@ -169,7 +169,7 @@ impl<P: Policy> PeerTable<P> {
     fn insert(&mut self, endpoint: Endpoint, persistent: bool) -> PipeId {
         let id = self
             .pipes
-            .insert_with(|id| Pipe::new(id, endpoint, persistent));
+            .insert_with(|id| Pipe::new(id, endpoint, persistent, P::OUTBOUND == Outbound::FanOut));
         self.refresh_lb(id);
         // A new pipe may be what a blocked sender waits for.
         wake(&mut self.send_waker);
@@ -226,7 +226,7 @@ impl<P: Policy> PeerTable<P> {
         pipe.evicted = false;
         // Topics are sent whole on admission; older incremental changes are superseded.
         pipe.commands.clear();
-        let schedule = Arc::clone(&pipe.schedule);
+        let schedule = pipe.schedule.clone();
         self.refresh_lb(id);
         wake(&mut self.send_waker);
         Ok(Admitted {
@@ -279,7 +279,9 @@ impl<P: Policy> PeerTable<P> {
         }
         pipe.evicted = false;
         pipe.driver_waker = None;
-        pipe.schedule.ran();
+        if let Some(schedule) = &pipe.schedule {
+            schedule.ran();
+        }
         if let Some(routing_id) = pipe.routing_id.take() {
             self.routing.remove(&routing_id);
         }
@@ -393,7 +395,9 @@ impl<P: Policy> PeerTable<P> {
         let Some(pipe) = self.pipes.get_mut(id).filter(|p| !p.evicted) else {
             return false;
         };
-        pipe.schedule.ran();
+        if let Some(schedule) = &pipe.schedule {
+            schedule.ran();
+        }
         commands.extend(pipe.commands.drain(..));
         let was_full = limits.send_full(pipe.outbound.len());
         let mut n = 0;

@@ -102,7 +102,7 @@ impl<P: Policy> SocketCore<P> {
         runtime()?;
         let requested = endpoint.into_endpoint()?;
         let (listener, actual) = Listener::bind(&requested).await?;
-        let stop = self.owner.context.child_token();
+        let stop = self.owner.context.endpoint_stop();
         self.owner.context.endpoints().push(EndpointEntry {
             requested,
             actual: actual.clone(),
@@ -127,7 +127,7 @@ impl<P: Policy> SocketCore<P> {
         let endpoint = endpoint.into_endpoint()?;
         endpoint.check_connectable()?;
         let pipe = self.table().insert_persistent(endpoint.clone());
-        let stop = self.owner.context.child_token();
+        let stop = self.owner.context.endpoint_stop();
         self.owner.context.endpoints().push(EndpointEntry {
             requested: endpoint.clone(),
             actual: endpoint.clone(),
@@ -154,7 +154,7 @@ impl<P: Policy> SocketCore<P> {
                 .ok_or_else(|| Error::UnknownEndpoint(endpoint.to_string()))?;
             entries.remove(i)
         };
-        entry.stop.cancel();
+        entry.stop.stop();
         let mut table = self.table();
         for id in table.pipes_of(&entry.actual) {
             table.remove(id);

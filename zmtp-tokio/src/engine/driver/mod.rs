@@ -31,11 +31,12 @@ mod closing;
 
 use closing::Closing;
 
-/// Encoded bytes allowed to wait for the socket before we stop taking messages from the queue.
-const OUTBOX_HIGH_WATER: usize = 256 * 1024;
+use super::outbox::Counted;
+use super::stop::StopSignal;
+
 /// Messages moved from the peer's queue into the connection per lock: more than a default
 /// high-water mark, so that a full queue of small messages goes out in one write (the byte
-/// bound, `OUTBOX_HIGH_WATER`, stops large ones first).
+/// bound, the connection's outbox share (`engine/outbox.rs`), stops large ones first).
 const BATCH: usize = 4096;
 /// Chunks handed to one vectored write.
 const IOV_MAX: usize = 64;
@@ -87,6 +88,8 @@ pub(crate) struct Driver<R, W> {
     /// connection's once its handshake completes.
     pipe: Option<PipeId>,
     attached: bool,
+    /// Counts this connection in the socket's outbox budget while it is attached.
+    counted: Option<Counted>,
     /// Marked by the pipes when they wake this driver for messages; told when it came for them
     /// (or could not), so that a publisher can tell a queue that is full because this task has
     /// not run yet.
@@ -107,7 +110,10 @@ pub(crate) struct Driver<R, W> {
     bulk: bool,
     timer: Pin<Box<Sleep>>,
     timer_at: Option<Instant>,
-    stop: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// The endpoint's stop: read as flags on each poll; its token, polled once, wakes us.
+    stop: StopSignal,
+    stop_woken: Pin<Box<WaitForCancellationFutureOwned>>,
+    stop_registered: bool,
     /// Set once the socket or endpoint is closing.
     closing: Option<Closing>,
     /// Whether this connection took messages to send: then a close waits for the peer to
@@ -135,7 +141,7 @@ where
         link: Link,
         origin: Origin,
         (reader, writer): (R, W),
-        stop: tokio_util::sync::CancellationToken,
+        stop: StopSignal,
     ) -> Result<Self, crate::error::Error> {
         let mut config = context.options.connection_config(context.socket_type);
         config.peer_address = origin.auth_address;
@@ -150,6 +156,7 @@ where
             address: origin.peer_address,
             pipe: origin.pipe,
             attached: false,
+            counted: None,
             schedule: None,
             conn,
             reader,
@@ -161,7 +168,9 @@ where
             bulk,
             timer: Box::pin(tokio::time::sleep_until(Instant::now())),
             timer_at: None,
-            stop: Box::pin(stop.cancelled_owned()),
+            stop_woken: Box::pin(stop.token().clone().cancelled_owned()),
+            stop_registered: false,
+            stop,
             closing: None,
             sent_messages: false,
             batch: VecDeque::new(),
@@ -205,10 +214,10 @@ where
     }
 
     fn poll_drive(&mut self, cx: &mut Context<'_>) -> Poll<DriveOutcome> {
+        if self.closing.is_none() && self.stop_requested(cx) {
+            self.begin_close();
+        }
         for _ in 0..ROUNDS_BEFORE_YIELD {
-            if self.closing.is_none() && self.stop.as_mut().poll(cx).is_ready() {
-                self.begin_close();
-            }
             let mut progress = self.dispatch_events(cx);
             if let Some(outcome) = self.finished(cx) {
                 return Poll::Ready(outcome);
@@ -232,6 +241,20 @@ where
         }
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+
+    /// Whether the endpoint stopped or the socket is closing. The token is polled once, to
+    /// register this task (it stays registered, and a stop sets the flags before waking it);
+    /// afterwards only the flags are read, without the token's lock.
+    fn stop_requested(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.stop.is_stopped() || self.context.is_closing() {
+            return true;
+        }
+        if !self.stop_registered {
+            self.stop_registered = true;
+            return self.stop_woken.as_mut().poll(cx).is_ready();
+        }
+        false
     }
 
     fn now() -> std::time::Instant {
@@ -350,7 +373,8 @@ where
         };
         self.pipe = Some(admitted.pipe);
         self.attached = true;
-        self.schedule = Some(admitted.schedule);
+        self.counted = Some(Counted::new(&self.context));
+        self.schedule = admitted.schedule;
         for topic in admitted.topics {
             let _ = self.conn.subscribe(&topic);
         }
@@ -434,7 +458,8 @@ where
         // is blocked, they are what piles up.
         let writing: usize = self.writing.iter().map(Bytes::len).sum();
         let backlog = self.conn.pending_transmit() + writing;
-        if !self.conn.is_ready() || backlog >= OUTBOX_HIGH_WATER {
+        let high_water = self.context.outbox.share();
+        if !self.conn.is_ready() || backlog >= high_water {
             // Not coming for messages now: a publisher waiting for this turn drops instead.
             if let Some(schedule) = &self.schedule {
                 schedule.ran();
@@ -444,7 +469,7 @@ where
         let still_ours = self.link.take_outbound(
             id,
             BATCH,
-            OUTBOX_HIGH_WATER - backlog,
+            high_water - backlog,
             &mut self.batch,
             &mut self.commands,
             cx,
