@@ -5,10 +5,13 @@
 //! the socket's closing flag on each poll: with thousands of connections the token's lock,
 //! taken on every poll, was the server's top cost.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Context;
 
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// One endpoint's stop: cancelled by [`stop`](Self::stop), or with the socket's token.
 #[derive(Debug, Clone)]
@@ -42,5 +45,38 @@ impl StopSignal {
     /// The token, for the endpoint's own tasks, which wait on it.
     pub(crate) fn token(&self) -> &CancellationToken {
         &self.token
+    }
+}
+
+/// A connection's view of its endpoint's stop: the flags, read on each poll, and the token's
+/// future, polled once to register the task to be woken.
+#[derive(Debug)]
+pub(crate) struct StopWatch {
+    signal: StopSignal,
+    woken: Pin<Box<WaitForCancellationFutureOwned>>,
+    registered: bool,
+}
+
+impl StopWatch {
+    pub(crate) fn new(signal: StopSignal) -> StopWatch {
+        StopWatch {
+            woken: Box::pin(signal.token.clone().cancelled_owned()),
+            signal,
+            registered: false,
+        }
+    }
+
+    /// Whether the endpoint stopped or the socket (`closing`) is closing. After the first
+    /// call only the flags are read: the task stays registered with the token, and a stop sets
+    /// the flags before it wakes the task.
+    pub(crate) fn requested(&mut self, closing: bool, cx: &mut Context<'_>) -> bool {
+        if closing || self.signal.is_stopped() {
+            return true;
+        }
+        if !self.registered {
+            self.registered = true;
+            return self.woken.as_mut().poll(cx).is_ready();
+        }
+        false
     }
 }

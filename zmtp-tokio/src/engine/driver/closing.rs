@@ -19,7 +19,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
-use super::{DriveOutcome, Driver, READ_CHUNK, ROUNDS_BEFORE_YIELD};
+use super::{DriveOutcome, Driver, InputEnd, READ_CHUNK, ROUNDS_BEFORE_YIELD};
 use crate::close_report::Undelivered;
 use crate::monitor::DisconnectReason;
 
@@ -114,12 +114,12 @@ where
                 tokio_util::io::poll_read_buf(Pin::new(&mut self.reader), cx, &mut self.read_buf);
             match read {
                 Poll::Ready(Ok(0)) => {
-                    self.input_ended = Some(None);
+                    self.input_ended = Some(InputEnd::Clean);
                     return Poll::Ready(self.closed());
                 }
                 Poll::Ready(Ok(_)) => {}
                 Poll::Ready(Err(e)) => {
-                    self.input_ended = Some(Some(e.kind()));
+                    self.input_ended = Some(InputEnd::Failed(e.kind()));
                     return Poll::Ready(self.closed());
                 }
                 Poll::Pending => return self.poll_linger(cx),
@@ -160,7 +160,7 @@ where
             undelivered.unwritten_bytes =
                 self.conn.pending_transmit() + self.writing.iter().map(Bytes::len).sum::<usize>();
             // The peer's end of stream after ours is its word that it read everything.
-            undelivered.unconfirmed = self.input_ended != Some(None);
+            undelivered.unconfirmed = self.input_ended != Some(InputEnd::Clean);
         }
         undelivered
     }

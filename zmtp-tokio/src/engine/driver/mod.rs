@@ -16,7 +16,6 @@ use std::task::{Context, Poll};
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
-use tokio_util::sync::WaitForCancellationFutureOwned;
 use zmtp_core::{
     AuthDecision, AuthRequest, Connection, ConnectionError, DenyStatus, Event, Message,
 };
@@ -32,7 +31,7 @@ mod closing;
 use closing::Closing;
 
 use super::outbox::Counted;
-use super::stop::StopSignal;
+use super::stop::{StopSignal, StopWatch};
 
 /// Messages moved from the peer's queue into the connection per lock: more than a default
 /// high-water mark, so that a full queue of small messages goes out in one write (the byte
@@ -50,6 +49,15 @@ const READ_RESERVE_MAX: usize = 1024 * 1024;
 const PAUSED_READ_LIMIT: usize = 64 * 1024;
 /// Loop rounds before yielding to other tasks.
 const ROUNDS_BEFORE_YIELD: usize = 32;
+
+/// How the transport's input ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputEnd {
+    /// End of stream: the peer closed its side.
+    Clean,
+    /// A read failed.
+    Failed(io::ErrorKind),
+}
 
 /// How a connection ended.
 #[derive(Debug)]
@@ -110,10 +118,8 @@ pub(crate) struct Driver<R, W> {
     bulk: bool,
     timer: Pin<Box<Sleep>>,
     timer_at: Option<Instant>,
-    /// The endpoint's stop: read as flags on each poll; its token, polled once, wakes us.
-    stop: StopSignal,
-    stop_woken: Pin<Box<WaitForCancellationFutureOwned>>,
-    stop_registered: bool,
+    /// The endpoint's stop (or the socket's close).
+    stop: StopWatch,
     /// Set once the socket or endpoint is closing.
     closing: Option<Closing>,
     /// Whether this connection took messages to send: then a close waits for the peer to
@@ -126,7 +132,7 @@ pub(crate) struct Driver<R, W> {
     read_ahead: usize,
     /// The transport reported end of stream or an error (kept until the bytes before it are
     /// decoded).
-    input_ended: Option<Option<io::ErrorKind>>,
+    input_ended: Option<InputEnd>,
     /// Whether the connection was told that we stopped reading.
     reading_paused: bool,
 }
@@ -168,9 +174,7 @@ where
             bulk,
             timer: Box::pin(tokio::time::sleep_until(Instant::now())),
             timer_at: None,
-            stop_woken: Box::pin(stop.token().clone().cancelled_owned()),
-            stop_registered: false,
-            stop,
+            stop: StopWatch::new(stop),
             closing: None,
             sent_messages: false,
             batch: VecDeque::new(),
@@ -214,7 +218,7 @@ where
     }
 
     fn poll_drive(&mut self, cx: &mut Context<'_>) -> Poll<DriveOutcome> {
-        if self.closing.is_none() && self.stop_requested(cx) {
+        if self.closing.is_none() && self.stop.requested(self.context.is_closing(), cx) {
             self.begin_close();
         }
         for _ in 0..ROUNDS_BEFORE_YIELD {
@@ -229,7 +233,7 @@ where
             match self.poll_write(cx) {
                 Ok(p) => progress |= p,
                 Err(e) => {
-                    self.end_input(Some(e.kind()));
+                    self.end_input(InputEnd::Failed(e.kind()));
                     progress = true;
                 }
             }
@@ -243,29 +247,15 @@ where
         Poll::Pending
     }
 
-    /// Whether the endpoint stopped or the socket is closing. The token is polled once, to
-    /// register this task (it stays registered, and a stop sets the flags before waking it);
-    /// afterwards only the flags are read, without the token's lock.
-    fn stop_requested(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.stop.is_stopped() || self.context.is_closing() {
-            return true;
-        }
-        if !self.stop_registered {
-            self.stop_registered = true;
-            return self.stop_woken.as_mut().poll(cx).is_ready();
-        }
-        false
-    }
-
     fn now() -> std::time::Instant {
         Instant::now().into_std()
     }
 
     /// The transport is done (end of stream or an error): close the connection; what it
     /// decoded before is still delivered.
-    fn end_input(&mut self, error: Option<io::ErrorKind>) {
+    fn end_input(&mut self, end: InputEnd) {
         if self.input_ended.is_none() {
-            self.input_ended = Some(error);
+            self.input_ended = Some(end);
         }
         self.conn.handle_eof(Self::now());
     }
@@ -438,7 +428,7 @@ where
             // Give queued output (an ERROR, a PONG) one chance to leave, then go.
             let _ = self.poll_write(cx);
             let reason = match self.input_ended {
-                Some(Some(kind)) => DisconnectReason::Io(kind),
+                Some(InputEnd::Failed(kind)) => DisconnectReason::Io(kind),
                 _ => reason,
             };
             return Some(DriveOutcome {
@@ -560,7 +550,7 @@ where
         }
         let before = self.read_buf.len();
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.reader), cx, &mut self.read_buf) {
-            Poll::Ready(Ok(0)) => self.end_input(None),
+            Poll::Ready(Ok(0)) => self.end_input(InputEnd::Clean),
             Poll::Ready(Ok(_)) => {
                 if paused {
                     self.read_ahead += self.read_buf.len() - before;
@@ -572,7 +562,7 @@ where
                     self.conn.handle_bytes(Self::now(), &mut self.read_buf);
                 }
             }
-            Poll::Ready(Err(e)) => self.end_input(Some(e.kind())),
+            Poll::Ready(Err(e)) => self.end_input(InputEnd::Failed(e.kind())),
             Poll::Pending => return false,
         }
         true
