@@ -546,7 +546,9 @@ impl Arena {
                     reason,
                 }
             }
-            MonitorEvent::Disconnected { endpoint, reason } => {
+            MonitorEvent::Disconnected {
+                endpoint, reason, ..
+            } => {
                 assert_eq!(endpoint, self.endpoint);
                 Dropped {
                     handshake_done: true,

@@ -16,6 +16,39 @@ use zmtp_tokio::{
     SocketType,
 };
 
+/// A `HandshakeSucceeded`'s endpoint and peer type, after checking that its `peer_info`
+/// agrees with them and names the peer's address.
+fn handshake_of(event: MonitorEvent) -> (Endpoint, SocketType) {
+    let MonitorEvent::HandshakeSucceeded {
+        endpoint,
+        peer,
+        auth,
+        peer_info,
+    } = event
+    else {
+        panic!("not a handshake: {event:?}")
+    };
+    assert_eq!(peer_info.socket_type, peer);
+    assert_eq!(peer_info.endpoint, endpoint);
+    assert!(!peer_info.address.is_empty(), "{peer_info:?}");
+    assert_eq!(auth, None, "NULL connections carry no auth");
+    (endpoint, peer)
+}
+
+/// A `Disconnected`'s endpoint, reason and the type of the peer that left.
+fn disconnect_of(event: MonitorEvent) -> (Endpoint, DisconnectReason, SocketType) {
+    let MonitorEvent::Disconnected {
+        endpoint,
+        reason,
+        peer_info,
+    } = event
+    else {
+        panic!("not a disconnect: {event:?}")
+    };
+    assert_eq!(peer_info.endpoint, endpoint);
+    (endpoint, reason, peer_info.socket_type)
+}
+
 const LIMIT: Duration = Duration::from_secs(5);
 
 async fn recv_texts(pull: &mut PullSocket, n: usize) -> Vec<String> {
@@ -108,14 +141,7 @@ async fn push_delivers_messages_queued_while_the_pull_was_away(t: Transport) {
         "{between:?}"
     );
     let handshake = next_event(&mut monitor, LIMIT).await;
-    assert_eq!(
-        handshake,
-        MonitorEvent::HandshakeSucceeded {
-            endpoint: ep.clone(),
-            peer: SocketType::Pull,
-            auth: None,
-        }
-    );
+    assert_eq!(handshake_of(handshake), (ep.clone(), SocketType::Pull));
 }
 
 /// 2000 messages sent and the PUSH dropped at once: the PULL, still up, gets all of them.
@@ -478,12 +504,8 @@ async fn monitor_reports_listen_accept_handshake_disconnect_close(t: Transport) 
         assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
     }
     assert_eq!(
-        next_event(&mut monitor, LIMIT).await,
-        MonitorEvent::HandshakeSucceeded {
-            endpoint: ep.clone(),
-            peer: SocketType::Push,
-            auth: None,
-        }
+        handshake_of(next_event(&mut monitor, LIMIT).await),
+        (ep.clone(), SocketType::Push)
     );
     // The PUSH closes cleanly once it has read the PULL's whole handshake: a socket closed
     // with unread input is reset by the kernel (the PULL would see `Io(ConnectionReset)`).
@@ -498,8 +520,9 @@ async fn monitor_reports_listen_accept_handshake_disconnect_close(t: Transport) 
             &gone,
             MonitorEvent::Disconnected {
                 endpoint,
-                reason: DisconnectReason::Connection(ConnectionError::PeerDisconnected { .. })
-            } if *endpoint == ep
+                reason: DisconnectReason::Connection(ConnectionError::PeerDisconnected { .. }),
+                peer_info,
+            } if *endpoint == ep && peer_info.socket_type == SocketType::Push
         ),
         "{gone:?}"
     );
@@ -546,20 +569,13 @@ async fn monitor_reports_connect_retries_then_connect_and_handshake(t: Transport
         }
     );
     assert_eq!(
-        next_event(&mut monitor, LIMIT).await,
-        MonitorEvent::HandshakeSucceeded {
-            endpoint: ep.clone(),
-            peer: SocketType::Pull,
-            auth: None,
-        }
+        handshake_of(next_event(&mut monitor, LIMIT).await),
+        (ep.clone(), SocketType::Pull)
     );
     within(LIMIT, "close", push.close()).await;
     assert_eq!(
-        next_event(&mut monitor, LIMIT).await,
-        MonitorEvent::Disconnected {
-            endpoint: ep.clone(),
-            reason: DisconnectReason::Closed
-        }
+        disconnect_of(next_event(&mut monitor, LIMIT).await),
+        (ep.clone(), DisconnectReason::Closed, SocketType::Pull)
     );
     assert_eq!(
         next_event(&mut monitor, LIMIT).await,
@@ -601,11 +617,12 @@ async fn heartbeat_drops_a_silent_peer_on_a_bound_socket(t: Transport) {
     })
     .await;
     assert_eq!(
-        event,
-        MonitorEvent::Disconnected {
-            endpoint: ep,
-            reason: DisconnectReason::Connection(ConnectionError::Timeout(Timeout::Heartbeat))
-        }
+        disconnect_of(event),
+        (
+            ep,
+            DisconnectReason::Connection(ConnectionError::Timeout(Timeout::Heartbeat)),
+            SocketType::Push
+        )
     );
 }
 

@@ -304,3 +304,59 @@ async fn a_dealer_without_peers_waits_and_a_connected_one_queues() {
     let m = within(LIMIT, "router recv", router.recv()).await.unwrap();
     assert_eq!(texts(&m)[1], "queued");
 }
+
+/// A ROUTER learns from its monitor who came and who left, by routing id and address (what
+/// libzmq users ask for, libzmq #3201): the routing id in `HandshakeSucceeded`'s peer is the one
+/// the peer's messages carry, generated or announced, and `Disconnected` names the peer that
+/// left. On the paused clock over `mem://`.
+#[tokio::test(start_paused = true)]
+async fn a_router_learns_which_routing_id_left() {
+    let mut router = RouterSocket::new();
+    let mut monitor = router.monitor();
+    let ep = router
+        .bind(zmtp_tests::socket_harness::unique_memory_endpoint())
+        .await
+        .unwrap();
+    let mut named = dealer_with_identity("named");
+    named.connect(&ep).unwrap();
+    let mut anonymous = DealerSocket::new();
+    anonymous.connect(&ep).unwrap();
+    let mut arrived = std::collections::HashMap::new();
+    while arrived.len() < 2 {
+        let (event, _) = wait_for_event(&mut monitor, LIMIT, |e| {
+            matches!(e, MonitorEvent::HandshakeSucceeded { .. })
+        })
+        .await;
+        let MonitorEvent::HandshakeSucceeded { peer_info, .. } = event else {
+            unreachable!()
+        };
+        let id = peer_info
+            .routing_id
+            .clone()
+            .expect("a ROUTER's peer has a routing id");
+        arrived.insert(id, peer_info.address.clone());
+    }
+    assert!(arrived.contains_key(&b"named"[..]), "{arrived:?}");
+
+    anonymous.send("who am I").await.unwrap();
+    let (generated, _) = within(LIMIT, "recv", router.recv_from()).await.unwrap();
+    assert_ne!(generated, b"named"[..]);
+    assert!(
+        arrived.contains_key(&generated),
+        "the id announced on arrival"
+    );
+
+    drop(anonymous);
+    let (event, _) = wait_for_event(&mut monitor, LIMIT, |e| {
+        matches!(e, MonitorEvent::Disconnected { .. })
+    })
+    .await;
+    let MonitorEvent::Disconnected { peer_info, .. } = event else {
+        unreachable!()
+    };
+    assert_eq!(peer_info.routing_id.as_ref(), Some(&generated));
+    assert_eq!(Some(&peer_info.address), arrived.get(&generated));
+    named.send("still here").await.unwrap();
+    let (from, _) = within(LIMIT, "recv", router.recv_from()).await.unwrap();
+    assert_eq!(from, b"named"[..]);
+}

@@ -165,8 +165,12 @@ pub(crate) fn describe(event: &MonitorEvent) -> String {
             endpoint,
             peer,
             auth,
+            peer_info,
         } => {
-            let mut line = format!("handshake with a {peer} peer on {endpoint} succeeded");
+            let mut line = format!(
+                "handshake with a {peer} peer on {endpoint} succeeded ({})",
+                peer_info.address
+            );
             if let Some(auth) = auth {
                 if !auth.user_id.is_empty() {
                     line.push_str(&format!(
@@ -183,9 +187,14 @@ pub(crate) fn describe(event: &MonitorEvent) -> String {
         MonitorEvent::HandshakeFailed { endpoint, reason } => {
             format!("handshake on {endpoint} failed: {reason}")
         }
-        MonitorEvent::Disconnected { endpoint, reason } => {
-            format!("disconnected from {endpoint}: {reason}")
-        }
+        MonitorEvent::Disconnected {
+            endpoint,
+            reason,
+            peer_info,
+        } => format!(
+            "disconnected from {endpoint} ({}): {reason}",
+            peer_info.address
+        ),
         MonitorEvent::Closed { endpoint } => format!("closed {endpoint}"),
         other => format!("{other:?}"),
     }

@@ -1,7 +1,7 @@
 //! Connection lifecycle events, as a `Stream` (libzmq's zmq_socket_monitor).
 
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use zmtp_core::{ConnectionError, SocketType};
 
 use crate::endpoint::Endpoint;
+use crate::peer::Peer;
 use crate::security::PeerAuth;
 
 /// Events a monitor delivers for the endpoints of one socket.
@@ -50,6 +51,9 @@ pub enum MonitorEvent {
         /// attached, and for CURVE the peer's public key. `recv_with_peer` gives the same
         /// with each received message.
         auth: Option<PeerAuth>,
+        /// Who the peer is: its address (ip:port, or the ipc path), identity, routing id (for
+        /// a ROUTER: the id its messages will carry), READY properties and security.
+        peer_info: Arc<Peer>,
     },
     /// The ZMTP handshake failed; the connection was dropped.
     HandshakeFailed {
@@ -64,6 +68,9 @@ pub enum MonitorEvent {
         endpoint: Endpoint,
         /// Why.
         reason: DisconnectReason,
+        /// Who left, as [`HandshakeSucceeded`](Self::HandshakeSucceeded) described it: a
+        /// ROUTER learns here which routing id is gone.
+        peer_info: Arc<Peer>,
     },
     /// A bound or connected endpoint was closed (unbind, disconnect or socket close).
     Closed {

@@ -69,6 +69,8 @@ pub(crate) struct Admitted {
     /// Marked when the pipes wake the driver for messages; the driver says when it came for
     /// them (see [`Schedule`]). Publishers only.
     pub(crate) schedule: Option<Arc<Schedule>>,
+    /// The peer as the pipes keep it (with a ROUTER's routing id), for the monitor.
+    pub(crate) peer: Arc<crate::peer::Peer>,
 }
 
 /// What the engine needs from the socket above it: the pipes of one socket, whatever its kind.

@@ -221,7 +221,8 @@ impl<P: Policy> PeerTable<P> {
             pipe.connected = true;
             self.connected += 1;
         }
-        pipe.peer = Some(Arc::new(peer));
+        let peer = Arc::new(peer);
+        pipe.peer = Some(Arc::clone(&peer));
         pipe.routing_id = routing_id;
         pipe.evicted = false;
         // Topics are sent whole on admission; older incremental changes are superseded.
@@ -233,6 +234,7 @@ impl<P: Policy> PeerTable<P> {
             pipe: id,
             topics,
             schedule,
+            peer,
         })
     }
 

@@ -96,6 +96,8 @@ pub(crate) struct Driver<R, W> {
     /// connection's once its handshake completes.
     pipe: Option<PipeId>,
     attached: bool,
+    /// The peer once admitted, for the monitor's `Disconnected`.
+    peer: Option<Arc<Peer>>,
     /// Counts this connection in the socket's outbox budget while it is attached.
     counted: Option<Counted>,
     /// Marked by the pipes when they wake this driver for messages; told when it came for them
@@ -163,6 +165,7 @@ where
             pipe: origin.pipe,
             attached: false,
             counted: None,
+            peer: None,
             schedule: None,
             conn,
             reader,
@@ -195,10 +198,11 @@ where
         if let (true, Some(id)) = (self.attached, self.pipe) {
             self.link.detach(id);
         }
-        let event = if outcome.handshake_done {
+        let event = if let (true, Some(peer)) = (outcome.handshake_done, self.peer.take()) {
             MonitorEvent::Disconnected {
                 endpoint: self.endpoint.clone(),
                 reason: outcome.reason.clone(),
+                peer_info: peer,
             }
         } else {
             MonitorEvent::HandshakeFailed {
@@ -353,8 +357,8 @@ where
     fn admit(&mut self, info: zmtp_core::PeerInfo) {
         let secure = !matches!(self.context.options.security, Security::Null);
         let peer = Peer::from_handshake(self.endpoint.clone(), self.address.clone(), info, secure);
-        let (socket_type, auth) = (peer.socket_type, peer.auth.clone());
-        let admitted = match self.link.admit(self.pipe, peer) {
+
+        let mut admitted = match self.link.admit(self.pipe, peer) {
             Ok(admitted) => admitted,
             Err(refusal) => {
                 self.refuse(refusal);
@@ -365,14 +369,16 @@ where
         self.attached = true;
         self.counted = Some(Counted::new(&self.context));
         self.schedule = admitted.schedule;
-        for topic in admitted.topics {
+        for topic in std::mem::take(&mut admitted.topics) {
             let _ = self.conn.subscribe(&topic);
         }
         self.context.monitor.emit(MonitorEvent::HandshakeSucceeded {
             endpoint: self.endpoint.clone(),
-            peer: socket_type,
-            auth,
+            peer: admitted.peer.socket_type,
+            auth: admitted.peer.auth.clone(),
+            peer_info: Arc::clone(&admitted.peer),
         });
+        self.peer = Some(admitted.peer);
     }
 
     /// Drops a peer the socket will not serve, with the reason for the monitor.
