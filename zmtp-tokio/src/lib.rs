@@ -337,7 +337,10 @@
 //!
 //! [`Socket::monitor`] gives a stream of [`MonitorEvent`]s: listening, accepted, connected,
 //! connect retried, handshake succeeded, handshake failed (with a typed reason), disconnected,
-//! closed. Dropped connections are also logged through `tracing` at `info` level.
+//! closed, and a publisher's drop episodes at a subscriber's high-water mark. Handshake
+//! succeeded and disconnected name the peer ([`Peer`]: its address, identity, routing id,
+//! properties and security), so a ROUTER learns which routing id came and which left. Dropped
+//! connections are also logged through `tracing` at `info` level.
 #![forbid(unsafe_code)]
 
 mod close_report;
