@@ -230,7 +230,7 @@ async fn req_try_send_and_try_recv_keep_the_alternation() {
         loop {
             match req.try_recv() {
                 Ok(reply) => return reply,
-                Err(TryRecvError::Empty) => tokio::time::sleep(Duration::from_millis(1)).await,
+                Err(TryRecvError::Empty) => tokio::task::yield_now().await,
                 Err(other) => panic!("{other}"),
             }
         }

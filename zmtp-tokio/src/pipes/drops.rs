@@ -28,18 +28,6 @@ impl<P: Policy> PeerTable<P> {
         }
     }
 
-    /// Ends `id`'s drop episode if its queue has drained to half its high-water mark.
-    pub(super) fn end_drop_episode_if_drained(&mut self, id: PipeId) {
-        let half = self.limits.send_hwm / 2;
-        if self
-            .pipes
-            .get(id)
-            .is_some_and(|pipe| pipe.dropping > 0 && pipe.outbound.len() <= half)
-        {
-            self.end_drop_episode(id);
-        }
-    }
-
     /// Ends `id`'s drop episode, if one is going on, reporting how many copies it lost.
     pub(super) fn end_drop_episode(&mut self, id: PipeId) {
         let Some(pipe) = self.pipes.get_mut(id) else {

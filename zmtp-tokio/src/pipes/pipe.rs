@@ -106,6 +106,12 @@ impl Limits {
         self.send_hwm != 0 && len >= self.send_hwm
     }
 
+    /// Whether an outbound queue of `len` messages has drained to half its high-water mark:
+    /// where a publisher's drop episode for that pipe ends (see `pipes/drops.rs`).
+    pub(crate) fn drained_to_half(&self, len: usize) -> bool {
+        len <= self.send_hwm / 2
+    }
+
     /// Whether a receive queue holding `messages` that cost `bytes` is full: the check made
     /// before each message joins it.
     pub(crate) fn recv_full(&self, messages: usize, bytes: usize) -> bool {

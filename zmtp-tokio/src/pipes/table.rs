@@ -417,8 +417,12 @@ impl<P: Policy> PeerTable<P> {
         if pipe.outbound.is_empty() && pipe.commands.is_empty() {
             register(&mut pipe.driver_waker, cx);
         }
+        // Read on the pipe already in hand: no second lookup per batch for the other kinds.
+        let episode_over = pipe.dropping > 0 && limits.drained_to_half(pipe.outbound.len());
         self.queued_out -= n;
-        self.end_drop_episode_if_drained(id);
+        if episode_over {
+            self.end_drop_episode(id);
+        }
         if was_full && n > 0 {
             self.refresh_lb(id);
             wake(&mut self.send_waker);

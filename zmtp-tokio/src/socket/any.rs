@@ -41,58 +41,38 @@ pub enum AnySocket {
     Pair(Socket<Pair>),
 }
 
-/// Runs `$body` with `$s` bound to the typed socket inside `$any`.
+/// Runs `$body` with `$s` bound to the typed socket inside `$any` when its kind is one of
+/// `$kind`s, else `$otherwise` (omitted when every kind is listed).
+macro_rules! on_kinds {
+    ($any:expr, [$($kind:ident),*], $s:ident => $body:expr $(, $otherwise:expr)?) => {
+        match $any {
+            $(AnySocket::$kind($s) => $body,)*
+            $(_ => $otherwise,)?
+        }
+    };
+}
+
+/// `on_kinds!` over every kind.
 macro_rules! on_kind {
     ($any:expr, $s:ident => $body:expr) => {
-        match $any {
-            AnySocket::Req($s) => $body,
-            AnySocket::Rep($s) => $body,
-            AnySocket::Dealer($s) => $body,
-            AnySocket::Router($s) => $body,
-            AnySocket::Pub($s) => $body,
-            AnySocket::Sub($s) => $body,
-            AnySocket::XPub($s) => $body,
-            AnySocket::XSub($s) => $body,
-            AnySocket::Push($s) => $body,
-            AnySocket::Pull($s) => $body,
-            AnySocket::Pair($s) => $body,
-        }
+        on_kinds!($any, [Req, Rep, Dealer, Router, Pub, Sub, XPub, XSub, Push, Pull, Pair],
+            $s => $body)
     };
 }
 
-/// Runs `$body` with `$s` bound to the typed socket if its kind sends, else `$otherwise`.
+/// `on_kinds!` over the kinds that send (all but SUB and PULL).
 macro_rules! on_sending_kind {
     ($any:expr, $s:ident => $body:expr, $otherwise:expr) => {
-        match $any {
-            AnySocket::Req($s) => $body,
-            AnySocket::Rep($s) => $body,
-            AnySocket::Dealer($s) => $body,
-            AnySocket::Router($s) => $body,
-            AnySocket::Pub($s) => $body,
-            AnySocket::XPub($s) => $body,
-            AnySocket::XSub($s) => $body,
-            AnySocket::Push($s) => $body,
-            AnySocket::Pair($s) => $body,
-            AnySocket::Sub(_) | AnySocket::Pull(_) => $otherwise,
-        }
+        on_kinds!($any, [Req, Rep, Dealer, Router, Pub, XPub, XSub, Push, Pair],
+            $s => $body, $otherwise)
     };
 }
 
-/// Runs `$body` with `$s` bound to the typed socket if its kind receives, else `$otherwise`.
+/// `on_kinds!` over the kinds that receive (all but PUB and PUSH).
 macro_rules! on_receiving_kind {
     ($any:expr, $s:ident => $body:expr, $otherwise:expr) => {
-        match $any {
-            AnySocket::Req($s) => $body,
-            AnySocket::Rep($s) => $body,
-            AnySocket::Dealer($s) => $body,
-            AnySocket::Router($s) => $body,
-            AnySocket::Sub($s) => $body,
-            AnySocket::XPub($s) => $body,
-            AnySocket::XSub($s) => $body,
-            AnySocket::Pull($s) => $body,
-            AnySocket::Pair($s) => $body,
-            AnySocket::Pub(_) | AnySocket::Push(_) => $otherwise,
-        }
+        on_kinds!($any, [Req, Rep, Dealer, Router, Sub, XPub, XSub, Pull, Pair],
+            $s => $body, $otherwise)
     };
 }
 
