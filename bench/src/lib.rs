@@ -22,6 +22,10 @@
 //! the local REP answers `connections` requests. The remote prints connections per second.
 //!
 //! ```text
+//! `inproc_thr`/`inproc_lat` (zmtp, libzmq, omq and the `tokio::sync::mpsc` baseline) run both
+//! sides in one process over `inproc://`, as libzmq's `inproc_thr`/`inproc_lat` do with two
+//! threads: the output is `local_thr`'s and `remote_lat`'s.
+//!
 //! `pub_thr` ends with end markers: messages of message-size + 1 bytes. `sub_thr` stops at
 //! message-count messages, an end marker, or 1 s of silence after the first message.
 
@@ -48,6 +52,10 @@ pub enum Mode {
     LocalHs,
     /// REQ per connection: connect, handshake, one round trip, close; prints connections/s.
     RemoteHs,
+    /// Sender and receiver in this process over inproc; prints throughput.
+    InprocThr,
+    /// REQ and REP in this process over inproc; prints latency.
+    InprocLat,
 }
 
 /// The zmq_curve(7) example server key pair (Z85), public then secret. Published keys: for
@@ -77,10 +85,23 @@ pub struct Args {
     pub curve: bool,
 }
 
-/// Parses `std::env::args()`, exiting with a usage message on error. Refuses `--curve`
-/// and the handshake modes (peers without CURVE support).
+/// Parses `std::env::args()`, exiting with a usage message on error. Refuses `--curve`,
+/// the handshake modes (peers without CURVE support) and the inproc modes.
 pub fn args() -> Args {
     let args = args_with_curve();
+    if matches!(args.mode, Mode::InprocThr | Mode::InprocLat) {
+        eprintln!("this peer has no inproc transport");
+        std::process::exit(2);
+    }
+    without_curve(args)
+}
+
+/// [`args`] for peers that have inproc but not CURVE (omq).
+pub fn args_with_inproc() -> Args {
+    without_curve(args_with_curve())
+}
+
+fn without_curve(args: Args) -> Args {
     if args.curve || matches!(args.mode, Mode::LocalHs | Mode::RemoteHs) {
         eprintln!("this peer supports neither --curve nor local_hs/remote_hs");
         std::process::exit(2);
@@ -88,11 +109,11 @@ pub fn args() -> Args {
     args
 }
 
-/// [`args`] for peers that support `--curve` and the handshake modes.
+/// [`args`] for peers that support `--curve`, the handshake modes and inproc.
 pub fn args_with_curve() -> Args {
     let argv: Vec<String> = std::env::args().collect();
     parse(&argv[1..]).unwrap_or_else(|e| {
-        eprintln!("{e}\nusage: {} [--curve] <local_thr|remote_thr|local_lat|remote_lat|pub_thr|sub_thr|local_hs|remote_hs> <endpoint> <message-size> <count> [<subscribers>]", argv[0]);
+        eprintln!("{e}\nusage: {} [--curve] <local_thr|remote_thr|local_lat|remote_lat|pub_thr|sub_thr|local_hs|remote_hs|inproc_thr|inproc_lat> <endpoint> <message-size> <count> [<subscribers>]", argv[0]);
         std::process::exit(2)
     })
 }
@@ -109,6 +130,8 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         Some("sub_thr") => Mode::SubThr,
         Some("local_hs") => Mode::LocalHs,
         Some("remote_hs") => Mode::RemoteHs,
+        Some("inproc_thr") => Mode::InprocThr,
+        Some("inproc_lat") => Mode::InprocLat,
         other => return Err(format!("unknown mode {other:?}")),
     };
     let expected = if mode == Mode::PubThr { 5 } else { 4 };

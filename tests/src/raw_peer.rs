@@ -364,6 +364,10 @@ impl RawListener {
                     endpoint,
                 ))
             }
+            Transport::Inproc => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "inproc carries no bytes: a raw peer cannot listen there",
+            )),
         }
     }
 

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use zmtp_tokio::{Endpoint, Kind, Message, Monitor, MonitorEvent, Socket};
+use zmtp_tokio::{
+    ConnectionError, DisconnectReason, Endpoint, Kind, Message, Monitor, MonitorEvent, Socket,
+};
 
 /// The transports a behaviour test can run over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +21,8 @@ pub enum Transport {
     Ipc,
     /// `mem://...`: in-memory pipes, for tests on tokio's paused clock.
     Memory,
+    /// `inproc://...`: sockets linked pipe to pipe, no ZMTP.
+    Inproc,
 }
 
 impl Transport {
@@ -28,6 +32,7 @@ impl Transport {
             Transport::Tcp => "tcp://127.0.0.1:0".to_owned(),
             Transport::Ipc => unique_ipc_endpoint(),
             Transport::Memory => unique_memory_endpoint(),
+            Transport::Inproc => unique_inproc_endpoint(),
         }
     }
 
@@ -42,8 +47,15 @@ impl Transport {
             }
             Transport::Ipc => unique_ipc_endpoint(),
             Transport::Memory => unique_memory_endpoint(),
+            Transport::Inproc => unique_inproc_endpoint(),
         }
     }
+}
+
+/// A fresh `inproc://` endpoint, unique within the process's global context.
+pub fn unique_inproc_endpoint() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!("inproc://beh-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A fresh `mem://` endpoint, unique within the process (the only place it can be reached).
@@ -113,6 +125,26 @@ pub async fn wait_for_event(
     }
 }
 
+/// Waits for the monitor to report a handshake failed on incompatible socket types, and
+/// returns the events seen on the way.
+pub async fn expect_incompatible(monitor: &mut Monitor, limit: Duration) -> Vec<MonitorEvent> {
+    let (failed, skipped) = wait_for_event(monitor, limit, |e| {
+        matches!(e, MonitorEvent::HandshakeFailed { .. })
+    })
+    .await;
+    assert!(
+        matches!(
+            &failed,
+            MonitorEvent::HandshakeFailed {
+                reason: DisconnectReason::Connection(ConnectionError::Incompatible(_)),
+                ..
+            }
+        ),
+        "{failed:?}"
+    );
+    skipped
+}
+
 /// Binds `endpoint`, retrying while it is still in use (a TCP port or IPC path that a socket
 /// being closed has not released yet).
 pub async fn bind_retrying<K: Kind>(
@@ -167,6 +199,12 @@ macro_rules! transport_case {
             super::$name($crate::socket_harness::Transport::Ipc).await
         }
     };
+    (inproc $name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn inproc() {
+            super::$name($crate::socket_harness::Transport::Inproc).await
+        }
+    };
     (mem $name:ident) => {
         #[tokio::test(start_paused = true)]
         async fn mem() {
@@ -175,8 +213,9 @@ macro_rules! transport_case {
     };
 }
 
-/// Runs a test body once per transport, as `mod $name { tcp, ipc }`, each a multi-threaded
-/// tokio test. The body is `async fn $name(t: Transport)` in the calling module.
+/// Runs a test body over the byte-stream transports, as `mod $name { tcp, ipc }`, each a
+/// multi-threaded tokio test: for tests of what a peer's bytes can do, which inproc has none
+/// of. The body is `async fn $name(t: Transport)` in the calling module.
 #[macro_export]
 macro_rules! over_tcp_and_ipc {
     ($($name:ident),* $(,)?) => {
@@ -189,11 +228,44 @@ macro_rules! over_tcp_and_ipc {
     };
 }
 
-/// Runs a test body over tcp and ipc (multi-threaded tokio tests on the wall clock) and over
-/// `mem://` on tokio's paused clock (`mod $name { tcp, ipc, mem }`). The body is
-/// `async fn $name(t: Transport)` in the calling module.
+/// Runs a test body once per transport a socket really uses, as `mod $name { tcp, ipc,
+/// inproc }`, each a multi-threaded tokio test. The body is `async fn $name(t: Transport)` in
+/// the calling module.
+#[macro_export]
+macro_rules! over_tcp_ipc_inproc {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                $crate::transport_case!(tcp $name);
+                $crate::transport_case!(ipc $name);
+                $crate::transport_case!(inproc $name);
+            }
+        )*
+    };
+}
+
+/// Runs a test body over tcp, ipc and inproc (multi-threaded tokio tests on the wall clock)
+/// and over `mem://` on tokio's paused clock (`mod $name { tcp, ipc, inproc, mem }`). The body
+/// is `async fn $name(t: Transport)` in the calling module.
 #[macro_export]
 macro_rules! over_every_transport {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                $crate::transport_case!(tcp $name);
+                $crate::transport_case!(ipc $name);
+                $crate::transport_case!(inproc $name);
+                $crate::transport_case!(mem $name);
+            }
+        )*
+    };
+}
+
+/// Runs a test body over the byte-stream transports, tcp and ipc (multi-threaded tokio tests
+/// on the wall clock) and `mem://` on tokio's paused clock (`mod $name { tcp, ipc, mem }`):
+/// for tests with raw peers, which inproc has no bytes for.
+#[macro_export]
+macro_rules! over_byte_streams {
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {

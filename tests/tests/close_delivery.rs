@@ -312,6 +312,14 @@ macro_rules! on_every_transport {
                 }
             )*
         }
+        mod inproc {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(super::Transport::Inproc).await;
+                }
+            )*
+        }
     };
 }
 

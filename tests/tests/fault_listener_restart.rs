@@ -11,12 +11,12 @@ use tokio::time::Instant;
 
 use zmtp_tests::faults::{check_seq_message, seq_message, SeqReport};
 use zmtp_tests::socket_harness::{bind_retrying, wait_for_event, within, Transport};
-use zmtp_tests::{on_virtual_time, over_tcp_and_ipc};
+use zmtp_tests::{on_virtual_time, over_tcp_ipc_inproc};
 use zmtp_tokio::{Endpoint, MonitorEvent, Options, PullSocket, PushSocket};
 
 const LIMIT: Duration = Duration::from_secs(5);
 
-over_tcp_and_ipc!(connectors_keep_sending_through_twenty_listener_restarts);
+over_tcp_ipc_inproc!(connectors_keep_sending_through_twenty_listener_restarts);
 
 // Reconnect intervals are timing: on the paused clock over mem://, where the bounds are exact
 // (on the wall clock it failed 1 run in 17 of the whole suite on a loaded 2-core machine).

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use zmtp_tests::over_tcp_and_ipc;
+use zmtp_tests::over_tcp_ipc_inproc;
 use zmtp_tests::socket_harness::{texts, wait_for_event, wait_until, within, Transport};
 use zmtp_tokio::{
     DealerSocket, DisconnectReason, Error, Message, MonitorEvent, Options, Refusal, RepSocket,
@@ -275,7 +275,7 @@ async fn a_dealer_round_robins_to_rep_workers_with_its_own_delimiter(t: Transpor
     }
 }
 
-over_tcp_and_ipc!(
+over_tcp_ipc_inproc!(
     router_prefixes_the_sender_identity_and_routes_replies_by_it,
     peers_without_identity_get_distinct_generated_ones,
     a_second_peer_with_a_taken_identity_is_refused,

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use zmtp_tests::over_tcp_and_ipc;
 use zmtp_tests::socket_harness::{texts, wait_for_event, wait_until, within, Transport};
+use zmtp_tests::{over_tcp_and_ipc, over_tcp_ipc_inproc};
 use zmtp_tokio::{
     DisconnectReason, Message, MonitorEvent, Options, PairSocket, PubSocket, Refusal, SubSocket,
     TryRecvError, XPubSocket, XSubSocket,
@@ -173,7 +173,7 @@ async fn xsub_receives_unfiltered_from_a_pub() {
     assert!(matches!(xsub.try_recv(), Err(TryRecvError::Empty)));
 }
 
-over_tcp_and_ipc!(
+over_tcp_ipc_inproc!(
     pair_talks_both_ways_and_refuses_a_second_peer,
     xpub_reports_new_topics_once_and_cancels_when_the_last_holder_goes,
     verbose_xpub_reports_every_subscription,
@@ -212,4 +212,5 @@ async fn a_subscription_right_after_a_message_in_one_read_does_not_deadlock(t: T
     }
 }
 
+// With a raw peer speaking ZMTP byte by byte: not for inproc, which has no bytes.
 over_tcp_and_ipc!(a_subscription_right_after_a_message_in_one_read_does_not_deadlock);

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use zmtp_tests::over_tcp_and_ipc;
 use zmtp_tests::raw_peer::{RawListener, RawPeer};
 use zmtp_tests::socket_harness::{text, texts, within, Transport};
+use zmtp_tests::{over_tcp_and_ipc, over_tcp_ipc_inproc};
 use zmtp_tokio::{Error, Message, Options, RepSocket, ReqSocket};
 
 const LIMIT: Duration = Duration::from_secs(5);
@@ -65,8 +65,10 @@ async fn rep_replying_without_a_request_or_receiving_twice_is_invalid_state() {
     );
 }
 
+over_tcp_ipc_inproc!(req_round_robins_over_two_reps,);
+
+// With raw peers speaking ZMTP byte by byte: not for inproc, which has no bytes.
 over_tcp_and_ipc!(
-    req_round_robins_over_two_reps,
     rep_returns_the_empty_delimiter_envelope_to_a_raw_req,
     rep_returns_a_multi_frame_envelope_to_a_raw_dealer,
     rep_answers_each_requester_not_the_last_one_connected,

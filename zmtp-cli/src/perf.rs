@@ -59,6 +59,18 @@ pub(crate) enum Test {
         size: usize,
         count: u64,
     },
+    /// PULL binds and PUSH connects in this process (inproc), throughput as `local_thr`.
+    InprocThr {
+        endpoint: String,
+        size: usize,
+        count: u64,
+    },
+    /// REP binds and REQ connects in this process (inproc), latency as `remote_lat`.
+    InprocLat {
+        endpoint: String,
+        size: usize,
+        round_trips: u64,
+    },
     /// REP binds, answers one request per connection, `connections` times.
     LocalHs {
         bind: String,
@@ -133,6 +145,16 @@ impl Test {
                 size,
                 count,
             },
+            "inproc_thr" => Test::InprocThr {
+                endpoint,
+                size,
+                count,
+            },
+            "inproc_lat" => Test::InprocLat {
+                endpoint,
+                size,
+                round_trips: count,
+            },
             "local_hs" => Test::LocalHs {
                 bind: endpoint,
                 size,
@@ -179,6 +201,16 @@ impl Test {
                 size,
                 count,
             } => sub_thr(client, &connect, size, count).await,
+            Test::InprocThr {
+                endpoint,
+                size,
+                count,
+            } => inproc_thr(server, client, endpoint, size, count).await,
+            Test::InprocLat {
+                endpoint,
+                size,
+                round_trips,
+            } => inproc_lat(server, client, endpoint, size, round_trips).await,
             Test::LocalHs {
                 bind,
                 size,
@@ -348,6 +380,44 @@ async fn sub_thr(options: Options, connect: &str, size: usize, count: u64) -> Re
     report::throughput(size, received, end - start);
     sub.close().await;
     Ok(())
+}
+
+/// `remote_thr` as a task of this process, `local_thr` on this one: over `inproc://`, as
+/// libzmq's `inproc_thr` does with two threads.
+async fn inproc_thr(
+    server: Options,
+    client: Options,
+    endpoint: String,
+    size: usize,
+    count: u64,
+) -> Result {
+    let connect = endpoint.clone();
+    let sender = tokio::spawn(async move {
+        remote_thr(client, &connect, size, count)
+            .await
+            .map_err(|e| e.to_string())
+    });
+    local_thr(server, &endpoint, size, count).await?;
+    Ok(sender.await??)
+}
+
+/// `local_lat` as a task of this process, `remote_lat` on this one: over `inproc://`, as
+/// libzmq's `inproc_lat` does with two threads.
+async fn inproc_lat(
+    server: Options,
+    client: Options,
+    endpoint: String,
+    size: usize,
+    round_trips: u64,
+) -> Result {
+    let bind = endpoint.clone();
+    let echo = tokio::spawn(async move {
+        local_lat(server, &bind, size, round_trips)
+            .await
+            .map_err(|e| e.to_string())
+    });
+    remote_lat(client, &endpoint, size, round_trips).await?;
+    Ok(echo.await??)
 }
 
 /// REP: answers one request per connection (any connection), `connections` times.

@@ -42,6 +42,9 @@ fan-out (no libzmq equivalent):
              (a message of message-size + 1 bytes)
   sub_thr    <connect-to> <message-size> <message-count>
              SUB: receive until message-count messages, an end marker or 1 s of silence
+in one process over inproc (libzmq's inproc_thr / inproc_lat):
+  inproc_thr <inproc://name> <message-size> <message-count>   PUSH task → PULL: throughput
+  inproc_lat <inproc://name> <message-size> <roundtrips>      REQ ↔ REP task: latency
 handshake rate (no libzmq equivalent):
   local_hs   <bind-to>    <message-size> <connections>    REP: answer one request per connection
   remote_hs  <connect-to> <message-size> <connections>
@@ -55,7 +58,7 @@ only: these keys protect nothing.
 --runtime current|multi (or env ZMTP_RUNTIME): tokio's current_thread runtime or the
 multi_thread one with a worker per core. Default: current, which measured faster for
 small-message throughput; for latency and from 1 KiB up they are close (bench/README.md).
-endpoints: tcp://host:port or ipc://path";
+endpoints: tcp://host:port, ipc://path or inproc://name";
 
 /// Parses the arguments after `zmtp perf` and runs the chosen test.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {

@@ -1,6 +1,6 @@
-//! Endpoints: `tcp://host:port` and `ipc:///path`, parsed and displayed the way libzmq does;
-//! with the `test-util` feature also `mem://name`, ZMTP over in-memory pipes for deterministic
-//! tests.
+//! Endpoints: `tcp://host:port`, `ipc:///path` and `inproc://name`, parsed and displayed the
+//! way libzmq does; with the `test-util` feature also `mem://name`, ZMTP over in-memory pipes
+//! for deterministic tests.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -22,6 +22,9 @@ pub enum Endpoint {
     },
     /// A Unix domain socket at a filesystem path.
     Ipc(PathBuf),
+    /// `inproc://name`: sockets of one process linked pipe to pipe, without ZMTP encoding.
+    /// Names are scoped by the sockets' [`Context`](crate::Context).
+    Inproc(String),
     /// `mem://name` (feature `test-util`): ZMTP over in-memory pipes within the process, with
     /// the whole engine (handshake, heartbeats, reconnect) as over tcp; for tests on tokio's
     /// paused clock. Names are process-wide.
@@ -123,6 +126,12 @@ impl FromStr for Endpoint {
                 }
                 Ok(Endpoint::Ipc(PathBuf::from(rest)))
             }
+            "inproc" => {
+                if rest.is_empty() {
+                    return Err(bad("empty name"));
+                }
+                Ok(Endpoint::Inproc(rest.to_owned()))
+            }
             #[cfg(feature = "test-util")]
             "mem" => {
                 if rest.is_empty() {
@@ -143,6 +152,7 @@ impl fmt::Display for Endpoint {
             }
             Endpoint::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
             Endpoint::Ipc(path) => write!(f, "ipc://{}", path.display()),
+            Endpoint::Inproc(name) => write!(f, "inproc://{name}"),
             #[cfg(feature = "test-util")]
             Endpoint::Memory(name) => write!(f, "mem://{name}"),
         }
@@ -217,6 +227,13 @@ mod tests {
     }
 
     #[test]
+    fn inproc_endpoints_keep_their_name() {
+        let e: Endpoint = "inproc://workers/a".parse().unwrap();
+        assert_eq!(e, Endpoint::Inproc("workers/a".into()));
+        assert_eq!(e.to_string(), "inproc://workers/a");
+    }
+
+    #[test]
     fn malformed_endpoints_and_unknown_schemes_are_clear_errors() {
         for s in [
             "127.0.0.1:5555",
@@ -233,8 +250,12 @@ mod tests {
             );
         }
         assert!(matches!(
-            "inproc://x".parse::<Endpoint>(),
-            Err(Error::UnsupportedTransport(t)) if t == "inproc"
+            "udp://x:1".parse::<Endpoint>(),
+            Err(Error::UnsupportedTransport(t)) if t == "udp"
+        ));
+        assert!(matches!(
+            "inproc://".parse::<Endpoint>(),
+            Err(Error::InvalidEndpoint { .. })
         ));
     }
 

@@ -370,6 +370,7 @@ pub mod testing {
 pub use bytes::Bytes;
 pub use close_report::{CloseReport, Undelivered};
 pub use endpoint::{Endpoint, IntoEndpoint};
+pub use engine::inproc::Context;
 pub use error::{Error, Result};
 pub use monitor::{DisconnectReason, Monitor, MonitorEvent, Refusal};
 pub use options::{CurveKeys, Options};

@@ -6,6 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use zmtp_core::{KeyPair, Metadata, Password, PlainCredentials, PublicKey, SecretKey};
 
+use crate::engine::inproc::Context;
 use crate::security::{Authenticator, Security};
 
 /// Options of one socket. Set them before `bind`/`connect`; builder-style setters chain.
@@ -77,6 +78,9 @@ pub struct Options {
     /// a PLAIN server refuses every client and a CURVE server accepts every client that knows
     /// its public key, as libzmq without a ZAP handler. Ignored by clients and NULL sockets.
     pub authenticator: Option<Arc<dyn Authenticator>>,
+    /// Where `inproc://` names are bound and looked up: the process-wide context unless set
+    /// (libzmq: the context the socket was created in).
+    pub context: Context,
 }
 
 impl Default for Options {
@@ -99,6 +103,7 @@ impl Default for Options {
             xpub_verbose: false,
             security: Security::Null,
             authenticator: None,
+            context: Context::global(),
         }
     }
 }
@@ -202,6 +207,12 @@ impl Options {
     /// operating system's random generator, for servers that accept any client.
     pub fn curve_client(mut self, server_key: PublicKey, keys: Option<KeyPair>) -> Self {
         self.security = Security::CurveClient { server_key, keys };
+        self
+    }
+
+    /// Sets [`context`](Self::context): the scope of this socket's inproc names.
+    pub fn context(mut self, context: &Context) -> Self {
+        self.context = context.clone();
         self
     }
 

@@ -19,7 +19,25 @@ fn main() {
         Mode::SubThr => sub_thr(&ctx, &args),
         Mode::LocalHs => local_hs(&ctx, &args),
         Mode::RemoteHs => remote_hs(&ctx, &args),
+        Mode::InprocThr => inproc_thr(&ctx, &args),
+        Mode::InprocLat => inproc_lat(&ctx, &args),
     }
+}
+
+/// libzmq's `inproc_thr`: the PUSH on a thread of its own, the PULL here, one context.
+fn inproc_thr(ctx: &zmq::Context, a: &Args) {
+    let (ctx2, a2) = (ctx.clone(), a.clone());
+    let sender = std::thread::spawn(move || remote_thr(&ctx2, &a2));
+    local_thr(ctx, a);
+    sender.join().unwrap();
+}
+
+/// libzmq's `inproc_lat`: the REP on a thread of its own, the REQ here, one context.
+fn inproc_lat(ctx: &zmq::Context, a: &Args) {
+    let (ctx2, a2) = (ctx.clone(), a.clone());
+    let echo = std::thread::spawn(move || local_lat(&ctx2, &a2));
+    remote_lat(ctx, a);
+    echo.join().unwrap();
 }
 
 /// A socket of `kind`; with `--curve`, a CURVE server (`server`, the binding side) or client

@@ -11,7 +11,7 @@ use omq_tokio::{Context, Error, Message, Options, Socket, SocketType, TrySendErr
 use zmtp_bench::{Args, Mode};
 
 fn main() {
-    let args = zmtp_bench::args();
+    let args = zmtp_bench::args_with_inproc();
     zmtp_bench::tokio_runtime(false).block_on(async move {
         let ctx = Context::current();
         match args.mode {
@@ -21,9 +21,27 @@ fn main() {
             Mode::RemoteLat => remote_lat(&ctx, &args).await,
             Mode::PubThr => pub_thr(&ctx, &args).await,
             Mode::SubThr => sub_thr(&ctx, &args).await,
+            Mode::InprocThr => inproc_thr(&ctx, &args).await,
+            Mode::InprocLat => inproc_lat(&ctx, &args).await,
             Mode::LocalHs | Mode::RemoteHs => unreachable!("refused by zmtp_bench::args"),
         }
     });
+}
+
+/// The sender as a task of this runtime, the receiver here, over omq's inproc.
+async fn inproc_thr(ctx: &Context, a: &Args) {
+    let (ctx2, a2) = (ctx.clone(), a.clone());
+    let sender = tokio::spawn(async move { remote_thr(&ctx2, &a2).await });
+    local_thr(ctx, a).await;
+    sender.await.unwrap();
+}
+
+/// The REP as a task of this runtime, the REQ here, over omq's inproc.
+async fn inproc_lat(ctx: &Context, a: &Args) {
+    let (ctx2, a2) = (ctx.clone(), a.clone());
+    let echo = tokio::spawn(async move { local_lat(&ctx2, &a2).await });
+    remote_lat(ctx, a).await;
+    echo.await.unwrap();
 }
 
 fn options() -> Options {

@@ -27,7 +27,9 @@ fn main() {
         Mode::RemoteLat => remote_lat(&a),
         Mode::PubThr => pub_thr(&a),
         Mode::SubThr => sub_thr(&a),
-        Mode::LocalHs | Mode::RemoteHs => unreachable!("refused by zmtp_bench::args"),
+        Mode::LocalHs | Mode::RemoteHs | Mode::InprocThr | Mode::InprocLat => {
+            unreachable!("refused by zmtp_bench::args")
+        }
     }
 }
 

@@ -21,7 +21,9 @@ fn main() {
             Mode::RemoteLat => remote_lat(&args).await,
             Mode::PubThr => pub_thr(&args).await,
             Mode::SubThr => sub_thr(&args).await,
-            Mode::LocalHs | Mode::RemoteHs => unreachable!("refused by zmtp_bench::args"),
+            Mode::LocalHs | Mode::RemoteHs | Mode::InprocThr | Mode::InprocLat => {
+                unreachable!("refused by zmtp_bench::args")
+            }
         }
     });
 }

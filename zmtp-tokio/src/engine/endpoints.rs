@@ -137,6 +137,17 @@ pub(crate) async fn connect(
             _ = tokio::time::sleep(wait) => {}
         }
     }
+    connecting_pipe_closed(&context, &link, pipe, endpoint);
+}
+
+/// A connecting endpoint's end: what its pipe still holds is reported undelivered when the
+/// socket closes, the pipe goes, and the monitor says the endpoint closed.
+pub(crate) fn connecting_pipe_closed(
+    context: &SocketContext,
+    link: &Link,
+    pipe: PipeId,
+    endpoint: Endpoint,
+) {
     if context.is_closing() {
         let mut undelivered = Undelivered::new(endpoint.clone(), None);
         (undelivered.queued_messages, undelivered.queued_bytes) = link.backlog(pipe);
@@ -148,7 +159,7 @@ pub(crate) async fn connect(
 
 /// After the socket closed, a connector keeps trying while its pipe holds messages and linger
 /// allows (libzmq delivers queued messages to peers that come up during linger).
-fn keep_lingering(context: &SocketContext, link: &Link, pipe: PipeId) -> bool {
+pub(crate) fn keep_lingering(context: &SocketContext, link: &Link, pipe: PipeId) -> bool {
     context.is_closing()
         && link.backlog(pipe).0 > 0
         && context.linger_deadline().is_none_or(|d| Instant::now() < d)
@@ -182,6 +193,7 @@ fn endpoint_address(endpoint: &Endpoint) -> String {
     match endpoint {
         Endpoint::Tcp { host, .. } => host.clone(),
         Endpoint::Ipc(path) => path.display().to_string(),
+        Endpoint::Inproc(name) => name.clone(),
         #[cfg(feature = "test-util")]
         Endpoint::Memory(name) => name.clone(),
     }

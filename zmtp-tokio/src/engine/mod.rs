@@ -7,6 +7,7 @@
 pub(crate) mod context;
 pub(crate) mod driver;
 pub(crate) mod endpoints;
+pub(crate) mod inproc;
 pub(crate) mod outbox;
 pub(crate) mod reconnect;
 pub(crate) mod schedule;
@@ -101,15 +102,26 @@ pub(crate) trait PipeLink: Send + Sync + 'static {
         out: &mut VecDeque<Message>,
     ) -> Result<(), Refusal>;
 
+    /// An inproc link's hand-over, under one lock: [`receive`](Self::receive) of `inbound`
+    /// into `out`, then [`offer`](Self::offer) of `out` (within the limit).
+    fn receive_and_offer(
+        &self,
+        pipe: PipeId,
+        inbound: &mut Vec<Inbound>,
+        out: &mut VecDeque<Message>,
+        cx: &Context<'_>,
+    ) -> Result<usize, Refusal>;
+
     /// Moves messages from the front of `messages` into the pipe's receive queue while it has
     /// room (all of them with `past_limit`); registers `cx` to be woken when room comes.
+    /// Returns the room left, in messages (0 when full).
     fn offer(
         &self,
         pipe: PipeId,
         messages: &mut VecDeque<Message>,
         past_limit: bool,
         cx: &Context<'_>,
-    );
+    ) -> usize;
 
     /// Moves up to `max` queued messages (about `max_bytes`, at least one) into `out`, and
     /// subscription changes into `commands`; registers `cx` to be woken when more come.

@@ -66,6 +66,12 @@ impl StopWatch {
         }
     }
 
+    /// Whether the endpoint stopped or the socket (`closing`) is closing, from the flags alone
+    /// (for code that is not the task).
+    pub(crate) fn fired(&self, closing: bool) -> bool {
+        closing || self.signal.is_stopped()
+    }
+
     /// Whether the endpoint stopped or the socket (`closing`) is closing. After the first
     /// call only the flags are read: the task stays registered with the token, and a stop sets
     /// the flags before it wakes the task.

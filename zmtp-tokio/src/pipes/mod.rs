@@ -12,6 +12,7 @@
 
 pub(crate) mod active;
 mod drops;
+mod guard;
 pub(crate) mod kinds;
 pub(crate) mod pipe;
 pub(crate) mod policy;
@@ -25,7 +26,7 @@ pub(crate) mod topics;
 pub(crate) mod trie;
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::Context;
 
 use zmtp_core::Message;
@@ -35,6 +36,7 @@ use crate::engine::{Admitted, Inbound, PipeId, PipeLink, SocketContext, Subscrip
 use crate::monitor::Refusal;
 use crate::peer::Peer;
 
+pub(crate) use guard::TableGuard;
 pub(crate) use pipe::Limits;
 pub(crate) use policy::Policy;
 pub(crate) use receiving::Sender;
@@ -64,9 +66,10 @@ impl<P: Policy> Pipes<P> {
         }
     }
 
-    /// The peer table (see [`lock`] on poisoning).
-    pub(crate) fn table(&self) -> MutexGuard<'_, PeerTable<P>> {
-        lock(&self.table)
+    /// The peer table (see [`lock`] on poisoning); the drivers it wakes are woken when the
+    /// guard is dropped.
+    pub(crate) fn table(&self) -> TableGuard<'_, P> {
+        TableGuard::new(lock(&self.table))
     }
 }
 
@@ -98,14 +101,26 @@ impl<P: Policy> PipeLink for Pipes<P> {
         self.table().receive(pipe, inbound, out)
     }
 
+    fn receive_and_offer(
+        &self,
+        pipe: PipeId,
+        inbound: &mut Vec<Inbound>,
+        out: &mut VecDeque<Message>,
+        cx: &Context<'_>,
+    ) -> Result<usize, Refusal> {
+        let mut table = self.table();
+        table.receive(pipe, inbound, out)?;
+        Ok(table.offer_run(pipe, out, false, cx))
+    }
+
     fn offer(
         &self,
         pipe: PipeId,
         messages: &mut VecDeque<Message>,
         past_limit: bool,
         cx: &Context<'_>,
-    ) {
-        self.table().offer_run(pipe, messages, past_limit, cx);
+    ) -> usize {
+        self.table().offer_run(pipe, messages, past_limit, cx)
     }
 
     fn take_outbound(

@@ -81,13 +81,14 @@ impl Pipe {
         self.connected || self.persistent
     }
 
-    /// Wakes the driver if it waits for work, marking it scheduled.
-    pub(crate) fn wake_driver(&mut self) {
+    /// Wakes the driver if it waits for work, marking it scheduled: its waker goes into
+    /// `deferred`, woken once the table's lock is released (see `pipes::TableGuard`).
+    pub(crate) fn wake_driver(&mut self, deferred: &mut Vec<Waker>) {
         if let Some(w) = self.driver_waker.take() {
             if let Some(schedule) = &self.schedule {
                 schedule.mark_woken();
             }
-            w.wake();
+            deferred.push(w);
         }
     }
 }
@@ -116,6 +117,18 @@ impl Limits {
     /// before each message joins it.
     pub(crate) fn recv_full(&self, messages: usize, bytes: usize) -> bool {
         (self.recv_hwm != 0 && messages >= self.recv_hwm) || bytes >= self.recv_bytes
+    }
+
+    /// How many more messages a receive queue holding `messages` that cost `bytes` takes
+    /// (`usize::MAX` without a message limit, 0 when full).
+    pub(crate) fn recv_room(&self, messages: usize, bytes: usize) -> usize {
+        if self.recv_full(messages, bytes) {
+            0
+        } else if self.recv_hwm == 0 {
+            usize::MAX
+        } else {
+            self.recv_hwm - messages
+        }
     }
 }
 

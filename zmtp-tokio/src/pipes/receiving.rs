@@ -97,25 +97,27 @@ impl<P: Policy> PeerTable<P> {
     }
 
     /// Moves messages from the front of `messages` into `id`'s receive queue while it has
-    /// room (all of them with `past_limit`); if some are left, registers the driver to be
-    /// woken when room comes. A whole batch that fits joins an empty queue without moving
-    /// each message.
+    /// room (all of them with `past_limit`); if some are left, or the queue is full, registers
+    /// the driver to be woken when room comes. A whole batch that fits joins an empty queue
+    /// without moving each message. Returns how many more messages the queue has room for
+    /// (an inproc peer takes no more than that from its own queue, so that the two queues
+    /// hold what their two high-water marks allow, as in libzmq).
     pub(crate) fn offer_run(
         &mut self,
         id: PipeId,
         messages: &mut VecDeque<Message>,
         past_limit: bool,
         cx: &Context<'_>,
-    ) {
+    ) -> usize {
         if self.closed {
             messages.clear();
-            return;
+            return 0;
         }
         let limits = self.limits;
         let (lent_messages, lent_bytes) = self.lent(id);
         let Some(pipe) = self.pipes.get_mut(id) else {
             messages.clear();
-            return;
+            return 0;
         };
         let queued = pipe.inbound.len() + lent_messages;
         let mut bytes = pipe.inbound_bytes + lent_bytes;
@@ -135,13 +137,15 @@ impl<P: Policy> PeerTable<P> {
         } else {
             pipe.inbound.extend(messages.drain(..taken));
         }
-        if !messages.is_empty() {
+        let room = limits.recv_room(queued + taken, bytes);
+        if !messages.is_empty() || room == 0 {
             register(&mut pipe.driver_waker, cx);
         }
         if taken > 0 {
             self.refresh_fq(id);
             wake(&mut self.recv_waker);
         }
+        room
     }
 
     /// Fair queuing a run at a time: moves messages of the next pipe (in turn) that has some
@@ -200,7 +204,7 @@ impl<P: Policy> PeerTable<P> {
         self.loan = None;
         if was_full {
             if let Some(pipe) = self.pipes.get_mut(loan.pipe) {
-                pipe.wake_driver();
+                pipe.wake_driver(&mut self.deferred);
             }
         }
         self.remove_if_drained(loan.pipe);

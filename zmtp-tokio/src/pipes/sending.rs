@@ -29,7 +29,7 @@ impl<P: Policy> PeerTable<P> {
         };
         pipe.outbound.push_back(message);
         self.queued_out += 1;
-        pipe.wake_driver();
+        pipe.wake_driver(&mut self.deferred);
         if self.limits.send_full(pipe.outbound.len()) {
             self.refresh_lb(id);
         }

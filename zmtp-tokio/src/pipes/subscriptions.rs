@@ -131,7 +131,7 @@ impl<P: Policy> PeerTable<P> {
     fn queue_command(&mut self, command: SubscriptionCommand) {
         for pipe in self.pipes.iter_mut().filter(|p| p.connected) {
             pipe.commands.push_back(command.clone());
-            pipe.wake_driver();
+            pipe.wake_driver(&mut self.deferred);
         }
     }
 }

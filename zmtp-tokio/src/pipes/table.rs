@@ -77,6 +77,8 @@ pub(crate) struct PeerTable<P: Policy> {
     pub(super) matched: Vec<PipeId>,
     /// Where drop episodes are reported (absent in the table's unit tests).
     pub(super) monitor: Option<Arc<SocketContext>>,
+    /// Drivers to wake once the lock is released (see `pipes::TableGuard`).
+    pub(super) deferred: Vec<Waker>,
     _kind: PhantomData<P>,
 }
 
@@ -102,6 +104,7 @@ impl<P: Policy> PeerTable<P> {
             closed: false,
             matched: Vec::new(),
             monitor: None,
+            deferred: Vec::new(),
             _kind: PhantomData,
         }
     }
@@ -260,7 +263,7 @@ impl<P: Policy> PeerTable<P> {
                     old.evicted = true;
                     self.queued_out -= old.outbound.len();
                     old.outbound.clear();
-                    old.wake_driver();
+                    old.wake_driver(&mut self.deferred);
                 }
                 Ok(announced.clone())
             }
@@ -322,7 +325,7 @@ impl<P: Policy> PeerTable<P> {
         if let Some(routing_id) = &pipe.routing_id {
             self.routing.remove(routing_id);
         }
-        pipe.wake_driver();
+        pipe.wake_driver(&mut self.deferred);
         self.wake_flush_if_drained();
     }
 
@@ -348,7 +351,7 @@ impl<P: Policy> PeerTable<P> {
             pipe.inbound_bytes = 0;
             pipe.fq_slot = None;
             pipe.lb_slot = None;
-            pipe.wake_driver();
+            pipe.wake_driver(&mut self.deferred);
         }
         self.lb.clear();
         wake(&mut self.recv_waker);

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use zmtp_core::Message;
@@ -11,12 +11,12 @@ use zmtp_core::Message;
 use crate::close_report::CloseReport;
 use crate::endpoint::{Endpoint, IntoEndpoint};
 use crate::engine::context::EndpointEntry;
-use crate::engine::{endpoints, Link, PipeId, SocketContext};
+use crate::engine::{endpoints, inproc, Link, PipeId, SocketContext};
 use crate::error::{Error, Result};
 use crate::monitor::{Monitor, MonitorEvent};
 use crate::options::Options;
 use crate::peer::Peer;
-use crate::pipes::{PeerTable, Pipes, Policy, Sender};
+use crate::pipes::{Pipes, Policy, Sender, TableGuard};
 use crate::security::PeerAuth;
 use crate::transport::Listener;
 use crate::try_error::{TryRecvError, TrySendError};
@@ -90,7 +90,7 @@ impl<P: Policy> SocketCore<P> {
         &self.owner.context
     }
 
-    pub(crate) fn table(&self) -> MutexGuard<'_, PeerTable<P>> {
+    pub(crate) fn table(&self) -> TableGuard<'_, P> {
         self.owner.pipes.table()
     }
 
@@ -101,6 +101,9 @@ impl<P: Policy> SocketCore<P> {
     pub(crate) async fn bind(&self, endpoint: impl IntoEndpoint) -> Result<Endpoint> {
         runtime()?;
         let requested = endpoint.into_endpoint()?;
+        if let Endpoint::Inproc(name) = &requested {
+            return self.bind_inproc(requested.clone(), name);
+        }
         let (listener, actual) = Listener::bind(&requested).await?;
         let stop = self.owner.context.endpoint_stop();
         self.owner.context.endpoints().push(EndpointEntry {
@@ -133,14 +136,36 @@ impl<P: Policy> SocketCore<P> {
             actual: endpoint.clone(),
             stop: stop.clone(),
         });
-        self.owner.context.tasks.spawn(endpoints::connect(
-            Arc::clone(&self.owner.context),
-            self.link(),
-            endpoint,
-            pipe,
-            stop,
-        ));
+        let context = Arc::clone(&self.owner.context);
+        match &endpoint {
+            Endpoint::Inproc(name) => {
+                let name = name.clone();
+                let task = inproc::connect(context, self.link(), endpoint, name, pipe, stop);
+                self.owner.context.tasks.spawn(task)
+            }
+            _ => {
+                let task = endpoints::connect(context, self.link(), endpoint, pipe, stop);
+                self.owner.context.tasks.spawn(task)
+            }
+        };
         Ok(())
+    }
+
+    /// Binds an inproc name in the socket's context: no listener, the connecting sockets'
+    /// tasks link to this socket's pipes.
+    fn bind_inproc(&self, endpoint: Endpoint, name: &str) -> Result<Endpoint> {
+        let context = &self.owner.context;
+        let stop = context.endpoint_stop();
+        inproc::bind(context, self.link(), &endpoint, name, stop.clone())?;
+        context.endpoints().push(EndpointEntry {
+            requested: endpoint.clone(),
+            actual: endpoint.clone(),
+            stop,
+        });
+        context.monitor.emit(MonitorEvent::Listening {
+            endpoint: endpoint.clone(),
+        });
+        Ok(endpoint)
     }
 
     /// Stops an endpoint (bound or connected) and drops its connections and queues.

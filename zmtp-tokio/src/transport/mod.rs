@@ -37,6 +37,8 @@ impl Listener {
             Endpoint::Ipc(path) => ipc::bind(endpoint, path).await,
             #[cfg(not(unix))]
             Endpoint::Ipc(_) => Err(Error::UnsupportedTransport("ipc".into())),
+            // Not a byte stream: the engine links inproc pipes itself.
+            Endpoint::Inproc(_) => Err(Error::UnsupportedTransport("inproc".into())),
             #[cfg(feature = "test-util")]
             Endpoint::Memory(name) => memory::bind(endpoint, name),
         }
@@ -62,6 +64,7 @@ pub(crate) async fn connect(endpoint: &Endpoint) -> io::Result<Stream> {
         Endpoint::Ipc(path) => ipc::connect(path).await,
         #[cfg(not(unix))]
         Endpoint::Ipc(_) => Err(io::ErrorKind::Unsupported.into()),
+        Endpoint::Inproc(_) => Err(io::ErrorKind::Unsupported.into()),
         #[cfg(feature = "test-util")]
         Endpoint::Memory(name) => memory::connect(name),
     }

@@ -92,8 +92,8 @@ impl Cell {
     /// The metric shown in progress lines and ratios.
     pub fn headline(&self) -> Metric {
         match self.test {
-            Test::Thr | Test::Fan => Metric::MsgsPerSec,
-            Test::Lat => Metric::P50Us,
+            Test::Thr | Test::Fan | Test::InprocThr => Metric::MsgsPerSec,
+            Test::Lat | Test::InprocLat => Metric::P50Us,
             Test::Hs => Metric::ConnPerSec,
         }
     }
@@ -104,6 +104,8 @@ impl Cell {
             (Test::Thr, s) if s >= 65536 => (2_000, 1_000, 200_000),
             (Test::Thr, s) if s >= 1024 => (50_000, 10_000, 5_000_000),
             (Test::Thr, _) => (200_000, 20_000, 50_000_000),
+            (Test::InprocThr, _) => (1_000_000, 100_000, 100_000_000),
+            (Test::InprocLat, _) => (20_000, 5_000, 5_000_000),
             (Test::Lat, _) => (2_000, 500, 500_000),
             (Test::Fan, _) => (100_000, 20_000, 5_000_000),
             (Test::Hs, _) => (200, 100, 50_000),
@@ -111,8 +113,8 @@ impl Cell {
         let count = match self.run(first, config, scratch) {
             Ok(sample) => {
                 let per_sec = match self.test {
-                    Test::Thr => sample[&Metric::MsgsPerSec],
-                    Test::Lat => 1e6 / (2.0 * sample[&Metric::AvgUs]),
+                    Test::Thr | Test::InprocThr => sample[&Metric::MsgsPerSec],
+                    Test::Lat | Test::InprocLat => 1e6 / (2.0 * sample[&Metric::AvgUs]),
                     Test::Hs => sample[&Metric::ConnPerSec],
                     Test::Fan => {
                         sample[&Metric::PublishPerSec].min(sample[&Metric::MsgsPerSec] * 4.0)
@@ -131,6 +133,27 @@ impl Cell {
 
     /// One measurement with `count` messages or round trips.
     pub fn run(&self, count: u64, config: &Config, scratch: &Path) -> Result<Sample, String> {
+        let timeout = Duration::from_secs_f64(30.0_f64.max(config.secs * 20.0));
+        if self.test.in_one_process() {
+            let mode = match self.test {
+                Test::InprocThr => "inproc_thr",
+                _ => "inproc_lat",
+            };
+            let mut argv = self.local.argv.clone();
+            argv.extend([
+                mode.to_string(),
+                "inproc://zmtp-bench".into(),
+                self.size.to_string(),
+                count.to_string(),
+            ]);
+            let launch = Launch {
+                argv,
+                env: self.local.env.clone(),
+                cpu: None,
+            };
+            let done = exec::run_alone(&launch, timeout, scratch)?;
+            return self.sample(&[done.clone(), done], count);
+        }
         let port = fresh_port();
         let endpoint = format!("tcp://127.0.0.1:{port}");
         let (cpu_local, cpu_remote) = match self.placement {
@@ -157,11 +180,12 @@ impl Cell {
             }
         };
         let (binder, connectors) = match self.test {
-            Test::Thr => (
+            // (One-process tests returned above.)
+            Test::Thr | Test::InprocThr => (
                 launch(&self.local, "local_thr", cpu_local, None),
                 vec![launch(&self.remote, "remote_thr", cpu_remote, None)],
             ),
-            Test::Lat => (
+            Test::Lat | Test::InprocLat => (
                 launch(&self.local, "local_lat", cpu_local, None),
                 vec![launch(&self.remote, "remote_lat", cpu_remote, None)],
             ),
@@ -174,7 +198,6 @@ impl Cell {
                 vec![launch(&self.remote, "sub_thr", None, None); FAN_SUBSCRIBERS],
             ),
         };
-        let timeout = Duration::from_secs_f64(30.0_f64.max(config.secs * 20.0));
         let done = exec::run_group(&binder, &connectors, port, timeout, scratch)?;
         self.sample(&done, count)
     }
@@ -185,14 +208,20 @@ impl Cell {
                 .ok_or_else(|| format!("no '{label}' {unit} in {:?}", f.stdout))
         };
         let mib = |kb: f64| kb / 1024.0;
-        let cpu: f64 = done.iter().map(|f| f.cpu_s).sum();
+        // A one-process test comes as the same process twice: count it once.
+        let processes = if self.test.in_one_process() {
+            1
+        } else {
+            done.len()
+        };
+        let cpu: f64 = done[..processes].iter().map(|f| f.cpu_s).sum();
         let mut s = Sample::new();
         s.insert(Metric::CpuPerMillion, cpu / count as f64 * 1e6);
         s.insert(Metric::RssLocalMb, mib(done[0].rss_kb));
         let remote_rss = done[1..].iter().map(|f| f.rss_kb).fold(0.0, f64::max);
         s.insert(Metric::RssRemoteMb, mib(remote_rss));
         match self.test {
-            Test::Thr => {
+            Test::Thr | Test::InprocThr => {
                 s.insert(
                     Metric::MsgsPerSec,
                     need(&done[0], "mean throughput", "[msg/s]")?,
@@ -202,7 +231,7 @@ impl Cell {
                     need(&done[0], "mean throughput", "[MB/s]")?,
                 );
             }
-            Test::Lat => {
+            Test::Lat | Test::InprocLat => {
                 s.insert(Metric::AvgUs, need(&done[1], "average latency", "[us]")?);
                 s.insert(Metric::P50Us, need(&done[1], "p50 latency", "[us]")?);
                 s.insert(Metric::P99Us, need(&done[1], "p99 latency", "[us]")?);

@@ -70,7 +70,26 @@ pub fn run_group(
             }
         }
     }
-    let mut failure = (!listening).then(|| format!("nothing listened on port {port}"));
+    let failure = (!listening).then(|| format!("nothing listened on port {port}"));
+    finish(running, failure, deadline, timeout)
+}
+
+/// Runs one process (both sides of a test in one) to its end, at most `timeout`.
+pub fn run_alone(launch: &Launch, timeout: Duration, scratch: &Path) -> Result<Finished, String> {
+    let deadline = Instant::now() + timeout;
+    let running = vec![spawn(launch, scratch, 0)?];
+    let mut done = finish(running, None, deadline, timeout)?;
+    Ok(done.remove(0))
+}
+
+/// Waits for every process (unless `failure` is set already), kills them all on a failure,
+/// and collects their results.
+fn finish(
+    mut running: Vec<Running>,
+    mut failure: Option<String>,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<Vec<Finished>, String> {
     for r in &mut running {
         if failure.is_some() {
             break;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::cell::Cell;
 
 pub const USAGE: &str =
-    "usage: runner [--quick] [--reps N] [--secs S] [--tests thr,lat,place,fan,curve] \
+    "usage: runner [--quick] [--reps N] [--secs S] [--tests thr,lat,place,fan,inproc,curve] \
 [--only impl,...] [--zmtp PATH] [--peers DIR] [--zmtp-runtime current|multi] [--out DIR]";
 
 /// Throughput message sizes.
@@ -20,6 +20,11 @@ pub const FAN_SUBSCRIBERS: usize = 4;
 const CURVE_THR_SIZES: [usize; 2] = [64, 1024];
 const CURVE_LAT_SIZE: usize = 1;
 const CURVE_HS_SIZE: usize = 1;
+/// inproc (one process, both sides): throughput sizes and the latency size.
+const INPROC_THR_SIZES: [usize; 4] = [1, 64, 1024, 65536];
+const INPROC_LAT_SIZE: usize = 1;
+/// The implementations with an inproc transport, and the channel baseline.
+const INPROC_IMPLS: [&str; 4] = ["zmtp", "libzmq", "omq", "mpsc"];
 
 /// Runner settings.
 #[derive(Debug, Clone)]
@@ -53,7 +58,9 @@ impl Config {
             quick: false,
             reps: 5,
             secs: 1.0,
-            tests: ["thr", "lat", "place", "fan"].map(String::from).to_vec(),
+            tests: ["thr", "lat", "place", "fan", "inproc"]
+                .map(String::from)
+                .to_vec(),
             only: Vec::new(),
             zmtp: bench.join("../target/release/zmtp"),
             zmtp_runtime: None,
@@ -82,11 +89,12 @@ impl Config {
         c.reps = reps.unwrap_or(if c.quick { 1 } else { 5 }).max(1);
         c.secs = secs.unwrap_or(if c.quick { 0.15 } else { 1.0 });
         let peer = |name: &str| vec![peers.join(name).display().to_string()];
-        let zmtp_env = c
+        let zmtp_env: Vec<(String, String)> = c
             .zmtp_runtime
             .iter()
             .map(|r| ("ZMTP_RUNTIME".into(), r.clone()))
             .collect();
+        let zmtp_env_for_mpsc = zmtp_env.clone();
         c.impls = vec![
             Impl {
                 key: "libzmq",
@@ -118,6 +126,14 @@ impl Config {
                 argv: peer("perf-tcp"),
                 env: vec![],
             },
+            Impl {
+                key: "mpsc",
+                label: "a bounded `tokio::sync::mpsc` channel of `Bytes` (capacity 1000) between \
+                        two tasks on zmtp's runtime: the inproc tables' physical limit"
+                    .into(),
+                argv: peer("perf-mpsc"),
+                env: zmtp_env_for_mpsc,
+            },
         ];
         Ok(c)
     }
@@ -140,18 +156,18 @@ impl Config {
         pairs
     }
 
-    /// Same-implementation pairs, then (with `cross`) zmtp↔libzmq.
+    /// One process per implementation that has inproc (and the channel baseline).
+    fn inproc_pairs(&self) -> Vec<Pair> {
+        let mut pairs = self.self_pairs();
+        pairs.retain(|p| INPROC_IMPLS.contains(&self.impls[p.local].key));
+        self.only_wanted(pairs)
+    }
+
+    /// Same-implementation pairs, then (with `cross`) zmtp↔libzmq. (The channel baseline is
+    /// only for the inproc tables.)
     fn pairs(&self, cross: bool) -> Vec<Pair> {
-        let mut pairs: Vec<Pair> = self
-            .impls
-            .iter()
-            .enumerate()
-            .map(|(i, imp)| Pair {
-                label: imp.key.to_string(),
-                local: i,
-                remote: i,
-            })
-            .collect();
+        let mut pairs = self.self_pairs();
+        pairs.retain(|p| self.impls[p.local].key != "mpsc");
         if cross {
             let (z, l) = (self.impl_index("zmtp"), self.impl_index("libzmq"));
             // The sender/requester is the remote side: "zmtp→libzmq" = zmtp sends to libzmq.
@@ -166,6 +182,11 @@ impl Config {
                 remote: l,
             });
         }
+        self.only_wanted(pairs)
+    }
+
+    /// Pairs whose implementations are all in `--only` (all without it).
+    fn only_wanted(&self, mut pairs: Vec<Pair>) -> Vec<Pair> {
         pairs.retain(|p| {
             self.only.is_empty()
                 || [p.local, p.remote]
@@ -173,6 +194,18 @@ impl Config {
                     .all(|&i| self.only.iter().any(|k| k == self.impls[i].key))
         });
         pairs
+    }
+
+    fn self_pairs(&self) -> Vec<Pair> {
+        self.impls
+            .iter()
+            .enumerate()
+            .map(|(i, imp)| Pair {
+                label: imp.key.to_string(),
+                local: i,
+                remote: i,
+            })
+            .collect()
     }
 
     /// The test groups, in running order.
@@ -221,6 +254,21 @@ impl Config {
                 pairs: self.pairs(false),
             });
         }
+        if has("inproc") {
+            let tests = INPROC_THR_SIZES
+                .map(|size| (Test::InprocThr, size))
+                .into_iter()
+                .chain([(Test::InprocLat, INPROC_LAT_SIZE)]);
+            for (test, size) in tests {
+                groups.push(Group {
+                    test,
+                    size,
+                    placement: Placement::Free,
+                    curve: false,
+                    pairs: self.inproc_pairs(),
+                });
+            }
+        }
         if has("curve") {
             let tests = CURVE_THR_SIZES
                 .map(|size| (Test::Thr, size))
@@ -260,6 +308,17 @@ pub enum Test {
     Fan,
     /// Handshake rate: connect, handshake, one REQ→REP round trip, close, repeatedly.
     Hs,
+    /// PUSH→PULL throughput in one process over inproc.
+    InprocThr,
+    /// REQ→REP latency in one process over inproc.
+    InprocLat,
+}
+
+impl Test {
+    /// Whether both sides run in one process (over inproc).
+    pub fn in_one_process(self) -> bool {
+        matches!(self, Test::InprocThr | Test::InprocLat)
+    }
 }
 
 /// Where the two processes of a latency test run.
@@ -316,6 +375,8 @@ impl Group {
                 "handshake rate (connect, 1 round trip of {} B, close)",
                 self.size
             ),
+            Test::InprocThr => format!("inproc PUSH→PULL throughput, {} B", self.size),
+            Test::InprocLat => format!("inproc REQ→REP latency, {} B", self.size),
         };
         if self.curve {
             format!("CURVE {title}")

@@ -16,21 +16,26 @@ pub struct Meta<'a> {
     pub load_after: String,
 }
 
-/// The libzmq cell of the same group as `cell`.
-fn baseline<'a>(cells: &'a [Cell], cell: &Cell) -> Option<&'a Cell> {
+/// The cell of pair `label` in the same group as `cell`.
+fn baseline<'a>(cells: &'a [Cell], cell: &Cell, label: &str) -> Option<&'a Cell> {
     cells.iter().find(|c| {
         c.test == cell.test
             && c.size == cell.size
             && c.placement == cell.placement
             && c.curve == cell.curve
-            && c.pair.label == "libzmq"
+            && c.pair.label == label
     })
 }
 
 /// `cell`'s median of `metric` over libzmq's, as `1.23×`.
 fn ratio(cells: &[Cell], cell: &Cell, metric: Metric) -> String {
+    ratio_to(cells, cell, metric, "libzmq")
+}
+
+/// `cell`'s median of `metric` over that of pair `label`, as `1.23×`.
+fn ratio_to(cells: &[Cell], cell: &Cell, metric: Metric, label: &str) -> String {
     let ours = cell.summary(metric);
-    let theirs = baseline(cells, cell).and_then(|b| b.summary(metric));
+    let theirs = baseline(cells, cell, label).and_then(|b| b.summary(metric));
     match (ours, theirs) {
         (Some(a), Some(b)) if b.median > 0.0 => format!("{:.2}×", a.median / b.median),
         _ => "–".into(),
@@ -151,6 +156,10 @@ pub fn markdown(cells: &[Cell], meta: &Meta) -> String {
         }
     }
 
+    if cells.iter().any(|c| c.test.in_one_process()) {
+        inproc_section(&mut md, cells);
+    }
+
     if cells.iter().any(|c| c.curve) {
         curve_section(&mut md, cells);
     }
@@ -224,32 +233,8 @@ fn curve_section(md: &mut String, cells: &[Cell]) {
         .chain(curve(Test::Lat))
         .chain(curve(Test::Hs))
     {
-        let (test, result) = match cell.test {
-            Test::Thr => (
-                format!("PUSH→PULL {} B", cell.size),
-                format!(
-                    "{} msg/s ({} MB/s)",
-                    rng(cell, Metric::MsgsPerSec),
-                    med(cell, Metric::MegabytesPerSec)
-                ),
-            ),
-            Test::Lat => (
-                format!("REQ→REP latency {} B", cell.size),
-                format!(
-                    "p50 {} µs, p99 {} µs",
-                    rng(cell, Metric::P50Us),
-                    med(cell, Metric::P99Us)
-                ),
-            ),
-            Test::Hs => (
-                "handshakes (connect + 1 round trip + close)".into(),
-                format!(
-                    "{} conn/s ({} µs each)",
-                    rng(cell, Metric::ConnPerSec),
-                    med(cell, Metric::ConnUs)
-                ),
-            ),
-            Test::Fan => continue,
+        let Some((test, result)) = headline_row(cell) else {
+            continue;
         };
         let _ = writeln!(
             md,
@@ -261,6 +246,73 @@ fn curve_section(md: &mut String, cells: &[Cell]) {
             runs(cell)
         );
     }
+}
+
+/// The inproc table: both sides in one process, against libzmq's inproc and the channel
+/// baseline.
+fn inproc_section(md: &mut String, cells: &[Cell]) {
+    let _ = writeln!(md, "\n## inproc (one process)\n");
+    let _ = writeln!(
+        md,
+        "Both sides in one process over `inproc://`: libzmq as its `inproc_thr`/`inproc_lat` \
+         (two threads, one context), zmtp and omq as two tasks on one tokio runtime, `mpsc` a \
+         bounded `tokio::sync::mpsc` channel of `Bytes` between two tasks on zmtp's runtime \
+         (what moving messages between tasks costs at least). ×libzmq and ×mpsc: the row's \
+         headline (msg/s, p50 µs) over theirs. CPU: user+sys seconds of the process per \
+         million messages (round trips); RSS: its peak, MiB.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| test | pair | result | ×libzmq | ×mpsc | CPU s/M | RSS MiB | runs |"
+    );
+    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|");
+    let inproc = |test: Test| cells.iter().filter(move |c| c.test == test);
+    for cell in inproc(Test::InprocThr).chain(inproc(Test::InprocLat)) {
+        let Some((test, result)) = headline_row(cell) else {
+            continue;
+        };
+        let _ = writeln!(
+            md,
+            "| {test} | {} | {result} | {} | {} | {} | {} | {} |",
+            cell.pair.label,
+            ratio(cells, cell, cell.headline()),
+            ratio_to(cells, cell, cell.headline(), "mpsc"),
+            med(cell, Metric::CpuPerMillion),
+            med(cell, Metric::RssLocalMb),
+            runs(cell)
+        );
+    }
+}
+
+/// A row's test name and headline result, for the CURVE and inproc tables.
+fn headline_row(cell: &Cell) -> Option<(String, String)> {
+    Some(match cell.test {
+        Test::Thr | Test::InprocThr => (
+            format!("PUSH→PULL {} B", cell.size),
+            format!(
+                "{} msg/s ({} MB/s)",
+                rng(cell, Metric::MsgsPerSec),
+                med(cell, Metric::MegabytesPerSec)
+            ),
+        ),
+        Test::Lat | Test::InprocLat => (
+            format!("REQ→REP latency {} B", cell.size),
+            format!(
+                "p50 {} µs, p99 {} µs",
+                rng(cell, Metric::P50Us),
+                med(cell, Metric::P99Us)
+            ),
+        ),
+        Test::Hs => (
+            "handshakes (connect + 1 round trip + close)".into(),
+            format!(
+                "{} conn/s ({} µs each)",
+                rng(cell, Metric::ConnPerSec),
+                med(cell, Metric::ConnUs)
+            ),
+        ),
+        Test::Fan => return None,
+    })
 }
 
 /// Every sample, one line each.
