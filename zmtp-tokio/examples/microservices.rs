@@ -1,6 +1,8 @@
 //! A small system of services in one process, talking ZMTP over TCP loopback:
 //!
-//! 1. request-reply: a pricing service (REP) answers quotes for a client (REQ);
+//! 1. request-reply: a pricing service (REP) answers quotes for a client (REQ), first as a task
+//!    beside its client (`inproc://pricing`), then as it would on another host
+//!    (`tcp://127.0.0.1:0`): the same code, only the endpoint string changes;
 //! 2. a pipeline: a ventilator (PUSH) spreads jobs over three workers (PULL → PUSH), whose
 //!    results a sink (PULL) collects: round robin out, fair queuing in;
 //! 3. publish-subscribe: a market feed (PUB) with two subscribers (SUB) on different topics,
@@ -24,7 +26,10 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + 
 // on one thread.
 #[tokio::main]
 async fn main() -> Result {
-    request_reply().await?;
+    // A service starts life as a task in the process that uses it, and moves out when it must
+    // scale: nothing but its endpoint changes.
+    request_reply("inproc://pricing").await?;
+    request_reply("tcp://127.0.0.1:0").await?;
     pipeline().await?;
     publish_subscribe().await?;
     backpressure().await?;
@@ -35,10 +40,10 @@ fn text(frame: &[u8]) -> String {
     String::from_utf8_lossy(frame).into_owned()
 }
 
-async fn request_reply() -> Result {
-    println!("== request-reply: a pricing service");
+async fn request_reply(address: &str) -> Result {
+    println!("== request-reply: a pricing service on {address}");
     let mut pricing = RepSocket::new();
-    let endpoint = pricing.bind("tcp://127.0.0.1:0").await?;
+    let endpoint = pricing.bind(address).await?;
     println!("pricing service listening on {endpoint}");
     let service = tokio::spawn(async move {
         for _ in 0..3 {
@@ -67,11 +72,12 @@ async fn request_reply() -> Result {
         );
     }
     service.await??;
+    println!();
     Ok(())
 }
 
 async fn pipeline() -> Result {
-    println!("\n== pipeline: ventilator -> 3 workers -> sink");
+    println!("== pipeline: ventilator -> 3 workers -> sink");
     const JOBS: u64 = 30_000;
     let mut ventilator = PushSocket::new();
     let jobs = ventilator.bind("tcp://127.0.0.1:0").await?;

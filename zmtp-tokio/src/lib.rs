@@ -192,6 +192,50 @@
 //! reconnects; a bound socket has a queue per peer from its handshake until it leaves. A full
 //! receive queue stops reading from that peer, so TCP pushes back on its sender.
 //!
+//! # Transports
+//!
+//! `tcp://host:port` (IPv4, IPv6, port 0 for any), `ipc://path` (Unix domain sockets) and
+//! `inproc://name`. Code written for one runs on the others unchanged: a service can start as a
+//! task beside its clients on inproc and move to another host on tcp by changing its endpoint
+//! string (the `microservices` example does).
+//!
+//! ## inproc
+//!
+//! Two sockets of one process, without the wire: messages go from one socket's pipe to the
+//! other's as they are (the same [`Bytes`], no encoding, no copy), in the sending thread when
+//! the receiver keeps up and by a task of the link otherwise, so a peer may live on any thread
+//! or tokio runtime. As in libzmq:
+//! - names are scoped by a [`Context`]; sockets use the process-wide [`Context::global`]
+//!   unless [`Options::context`] names another. A name is bound by one socket at a time and is
+//!   free again after `unbind` or close.
+//! - `connect` may come before `bind`: the connecting socket queues (up to its high-water
+//!   mark) and links when the name is bound.
+//! - a link holds what both high-water marks allow: the sender's `send_hwm` plus the
+//!   receiver's `recv_hwm`. A full receiver makes the sender wait (or drop, for the kinds that
+//!   drop), exactly as a full TCP connection does.
+//! - every socket type, every routing rule, subscriptions, unbind, disconnect, close with
+//!   linger and the close report work as on tcp. The monitor reports `Accepted`/`Connected`,
+//!   `HandshakeSucceeded` (the peer's type, identity and properties), `HandshakeFailed` for
+//!   incompatible types, `Disconnected` and `Closed`.
+//!
+//! What does not apply: greetings, handshakes and security mechanisms (the peer is in the same
+//! process: `Options`' PLAIN or CURVE settings are not used), heartbeats, `max_message_size`,
+//! and `ConnectRetried` events (a connector waits for the name instead of polling it). One
+//! deliberate difference: libzmq never relinks an inproc connection after its binder goes; here
+//! a connector links again to the next socket that binds the name, as it reconnects on tcp.
+//!
+//! ```
+//! use zmtp_tokio::{PullSocket, PushSocket};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> zmtp_tokio::Result<()> {
+//! let mut push = PushSocket::new();
+//! push.connect("inproc://jobs")?; // before the bind: queued until it comes
+//! push.send("job 1").await?;
+//! let mut pull = PullSocket::new();
+//! pull.bind("inproc://jobs").await?;
+//! assert_eq!(pull.recv().await?.frames()[0], "job 1");
+//! # Ok(()) }
+//! ```
+//!
 //! # Closing
 //!
 //! [`Socket::close`] (or dropping the socket, which does the same in the background) stops
@@ -228,7 +272,8 @@
 //! | reconnect after the peer refused our socket type or sent ERROR during the handshake | stops | stops | retrying cannot succeed |
 //! | `ipc://` path already bound by a live process | socket file replaced | `Error::Bind` (address in use) | stealing a live endpoint is never what was meant; stale files are still replaced |
 //! | subscriptions a publisher keeps per subscriber | unlimited | 10,000 topics or 1 MiB; a subscriber asking for more is disconnected ([`Refusal::TooManySubscriptions`]) | a peer must not be able to exhaust a publisher's memory or make every publish slow |
-//! | transports | tcp, ipc, inproc, pgm, ... | tcp, ipc | the rest are outside ZMTP over streams |
+//! | transports | tcp, ipc, inproc, pgm, ... | tcp, ipc, inproc | the rest are outside ZMTP over streams |
+//! | an inproc connector after its binder went | stays unlinked | links to the next socket binding the name | behaves as a tcp connector does, so that moving a service between transports changes nothing |
 //!
 //! # Security
 //!
