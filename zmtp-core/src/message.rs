@@ -115,6 +115,16 @@ impl Message {
         }
     }
 
+    /// Moves the frames to the end of `out` (without the vector a single frame would need
+    /// for [`into_frames`](Self::into_frames)).
+    pub fn append_frames_to(self, out: &mut Vec<Bytes>) {
+        match self.frames {
+            Frames::Empty => {}
+            Frames::One(f) => out.push(f),
+            Frames::Many(mut v) => out.append(&mut v),
+        }
+    }
+
     /// The frames as a vector.
     pub fn into_frames(self) -> Vec<Bytes> {
         match self.frames {
@@ -164,8 +174,14 @@ impl From<Vec<u8>> for Message {
 }
 
 impl From<Vec<Bytes>> for Message {
-    fn from(frames: Vec<Bytes>) -> Self {
-        frames.into_iter().collect()
+    /// Keeps the vector (no allocation) when it holds several frames.
+    fn from(mut frames: Vec<Bytes>) -> Self {
+        let frames = match frames.len() {
+            0 => Frames::Empty,
+            1 => Frames::One(frames.pop().expect("length checked")),
+            _ => Frames::Many(frames),
+        };
+        Message { frames }
     }
 }
 
@@ -214,6 +230,19 @@ mod tests {
         assert_eq!(m.pop_front().as_deref(), Some(&b"c"[..]));
         assert!(m.is_empty());
         assert_eq!(m.pop_front(), None);
+    }
+
+    #[test]
+    fn from_a_vector_and_appending_frames_agree_with_push() {
+        for n in 0..4 {
+            let frames: Vec<Bytes> = (0..n).map(|i| Bytes::from(vec![i])).collect();
+            let pushed: Message = frames.iter().cloned().collect();
+            // Equality compares representations: a vector of one frame must become `One`.
+            assert_eq!(Message::from(frames.clone()), pushed);
+            let mut out = vec![Bytes::from_static(b"head")];
+            pushed.append_frames_to(&mut out);
+            assert_eq!(out[1..], frames[..]);
+        }
     }
 
     #[test]

@@ -229,10 +229,11 @@ impl Socket<Rep> {
             );
         };
         let envelope_frames = envelope.len();
-        let mut message = Message::from(envelope);
-        for frame in reply {
-            message.push(frame);
-        }
+        // The envelope's vector is the request's, which has room for the reply's frame: the
+        // reply costs no allocation.
+        let mut frames = envelope;
+        reply.append_frames_to(&mut frames);
+        let message = Message::from(frames);
         let mut table = self.core.table();
         if table.is_closed() {
             let (_, reply) = split_envelope(message, envelope_frames);
@@ -262,9 +263,10 @@ impl Rep {
             tracing::debug!("REP dropped a request without an empty delimiter");
             return None;
         };
-        let body = frames.split_off(delimiter + 1);
+        // Drained, not split off: a one-frame body needs no vector of its own.
+        let body: Message = frames.drain(delimiter + 1..).collect();
         self.pending = Some((peer, frames));
-        Some(Message::from(body))
+        Some(body)
     }
 }
 
