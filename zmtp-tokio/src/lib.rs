@@ -4,6 +4,42 @@
 //! async Rust service, with libzmq's semantics and defaults (high-water marks, round robin,
 //! fair queuing, publisher-side filtering, reconnect, linger, heartbeats, monitor events).
 //!
+//! # First ten minutes
+//!
+//! Not on crates.io yet: depend on it by git or path (`zmtp-tokio = { git = "..." }`), with
+//! `tokio = { version = "1", features = ["macros", "rt-multi-thread"] }`. A Python peer
+//! (pyzmq), as in `examples/hello_python.py`:
+//!
+//! ```text
+//! import zmq
+//! rep = zmq.Context().socket(zmq.REP)
+//! rep.bind("tcp://127.0.0.1:5555")
+//! while True:
+//!     rep.send_string(f"Hello, {rep.recv_string()}, from Python")
+//! ```
+//!
+//! and the Rust side (`examples/hello_python.rs` also subscribes to the script's PUB feed;
+//! `tests/tests/interop_python.rs` runs the two against each other):
+//!
+//! ```no_run
+//! use zmtp_tokio::ReqSocket;
+//! #[tokio::main]
+//! async fn main() -> zmtp_tokio::Result<()> {
+//!     let mut client = ReqSocket::new();
+//!     client.connect("tcp://127.0.0.1:5555")?; // may come before the service is up
+//!     let reply = client.request("Ada").await?;
+//!     println!("{}", String::from_utf8_lossy(&reply.frames()[0]));
+//!     Ok(())
+//! }
+//! ```
+//!
+//! When nothing arrives: a SUB receives nothing until it subscribes (`subscribe("")` for
+//! everything), and nothing published before its subscription reached the publisher (the slow
+//! joiner); a publisher drops for a subscriber at its high-water mark (`dropped_messages()`);
+//! [`Socket::monitor`] streams what happens to each connection (connected, handshake succeeded
+//! or failed and why, disconnected, retried), as `zmtp recv --verbose` prints it; a REQ waits
+//! for the reply to its one request, so put a `tokio::time::timeout` around it.
+//!
 //! # Quickstart
 //!
 //! Every socket is a [`Socket<Kind>`](Socket); the aliases below name them. `bind` returns the
