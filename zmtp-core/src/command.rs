@@ -44,6 +44,7 @@ impl RawCommand {
 
 /// The commands the connection itself understands.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Command {
     /// End of handshake, with the sender's metadata.
     Ready(Metadata),

@@ -96,6 +96,8 @@
 //! # }
 //! ```
 #![forbid(unsafe_code)]
+// On docs.rs (nightly, `--cfg docsrs`): each feature-gated item is labelled with its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod command;
 mod connection;

@@ -114,6 +114,7 @@ fn the_publisher_conversation_yields_exactly_these_events() {
             Event::Cancel(_) => "cancel",
             Event::AuthRequest(_) => "auth-request",
             Event::Closed(_) => "closed",
+            _ => "unknown",
         })
         .collect();
     let expected = [

@@ -423,6 +423,8 @@
 //! properties and security), so a ROUTER learns which routing id came and which left. Dropped
 //! connections are also logged through `tracing` at `info` level.
 #![forbid(unsafe_code)]
+// On docs.rs (nightly, `--cfg docsrs`): each feature-gated item is labelled with its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod close_report;
 mod endpoint;

@@ -34,6 +34,7 @@ use timers::Timers;
 
 /// What the connection reports to its driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// The handshake completed; messages may now be sent.
     Ready(Box<PeerInfo>),
@@ -52,6 +53,7 @@ pub enum Event {
 
 /// What we learnt about the peer during the handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PeerInfo {
     /// The peer's socket type.
     pub socket_type: SocketType,

@@ -30,6 +30,7 @@ use crate::metadata::Metadata;
 
 /// A server's question about one client.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuthRequest {
     /// `PLAIN` or `CURVE`.
     pub mechanism: MechanismName,

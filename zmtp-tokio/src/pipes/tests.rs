@@ -14,7 +14,7 @@ use std::task::Context;
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use zmtp_core::{Message, Metadata, PeerInfo, SocketType, Version};
+use zmtp_core::{Message, Metadata, SocketType};
 
 use super::kinds::{Pull, Push, Router, XPub};
 use super::topics::subscription_message;
@@ -49,17 +49,15 @@ fn info() -> Peer {
 }
 
 fn info_with_identity(identity: Bytes) -> Peer {
-    let info = PeerInfo {
+    Peer {
+        endpoint: endpoint(),
+        address: "127.0.0.1:2".into(),
         socket_type: SocketType::Sub,
         identity,
-        metadata: Metadata::default(),
-        announced_version: Version::V3_1,
-        version: Version::V3_1,
-        user_id: Bytes::new(),
-        auth_properties: Metadata::default(),
-        peer_key: None,
-    };
-    Peer::from_handshake(endpoint(), "127.0.0.1:2".into(), info, false)
+        routing_id: None,
+        properties: Metadata::default(),
+        auth: None,
+    }
 }
 
 /// A table of kind `P` with at most `send_hwm` queued and `recv_hwm` received messages per

@@ -349,6 +349,9 @@ where
                 let decision = self.decide(&request);
                 self.conn.authenticate(Self::now(), decision);
             }
+            // A kind of event this driver does not know yet (`Event` may grow): nothing it
+            // must act on.
+            _ => tracing::debug!(?event, "event not handled"),
         }
     }
 
