@@ -4,6 +4,7 @@ use std::fmt;
 
 /// A ZeroMQ socket type, as announced in the `Socket-Type` property of READY.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SocketType {
     /// Exclusive pair.
     Pair,

@@ -94,6 +94,8 @@ impl AnySocket {
             SocketType::Push => AnySocket::Push(Socket::with_options(options)?),
             SocketType::Pull => AnySocket::Pull(Socket::with_options(options)?),
             SocketType::Pair => AnySocket::Pair(Socket::with_options(options)?),
+            // A type zmtp-core knows and this crate has no socket for yet.
+            _ => return Err(Error::NotSupported("this socket type has no socket here")),
         })
     }
 
