@@ -297,7 +297,46 @@
 //!
 //! # Options and defaults
 //!
-//! See [`Options`]: each field names its libzmq option. Where we deviate from libzmq on purpose:
+//! Every option of [`Options`], with libzmq's name, its default here, and the tests that
+//! prove it (in `tests/tests/`):
+//!
+//! | option | libzmq | default | proven by |
+//! |---|---|---|---|
+//! | `send_hwm`, `recv_hwm` | ZMQ_SNDHWM, ZMQ_RCVHWM | 1000, 1000 (and 4 MiB per receive queue) | `pattern_pipeline.rs`, `pattern_pubsub.rs`, `inproc.rs`, `hostile_slow_peers.rs` |
+//! | `linger` | ZMQ_LINGER | 30 s | `close_delivery.rs`, `close_property.rs`, `lifecycle.rs` |
+//! | `reconnect(interval, max)` | ZMQ_RECONNECT_IVL, ZMQ_RECONNECT_IVL_MAX | 100 ms, none (no backoff) | `lifecycle.rs`, `fault_listener_restart.rs` |
+//! | `handshake_timeout` | ZMQ_HANDSHAKE_IVL | 30 s | `lifecycle.rs`, `hostile_slow_peers.rs` |
+//! | `heartbeat(interval, timeout)`, `heartbeat_ttl` | ZMQ_HEARTBEAT_IVL, _TIMEOUT, _TTL | off | `lifecycle.rs`, `interop_heartbeat.rs` |
+//! | `max_message_size` | ZMQ_MAXMSGSIZE | 16 MiB (libzmq: none) | `hostile_framing.rs`, `hostile_memory.rs` |
+//! | `identity` | ZMQ_ROUTING_ID | none | `pattern_dealer_router.rs`, `interop_dealer_router.rs` |
+//! | `properties` | ZMQ_METADATA | none | `security.rs`, `hostile_handshake.rs` |
+//! | `router_mandatory` | ZMQ_ROUTER_MANDATORY | off | `pattern_dealer_router.rs`, `interop_dealer_router.rs` |
+//! | `router_handover` | ZMQ_ROUTER_HANDOVER | off | `pattern_dealer_router.rs`, `interop_dealer_router.rs` |
+//! | `xpub_verbose` | ZMQ_XPUB_VERBOSE | off | `interop_xpubsub.rs`, `split.rs` |
+//! | `req_correlate`, `req_relaxed` | ZMQ_REQ_CORRELATE, ZMQ_REQ_RELAXED | off, off | `req_recovery.rs`, `interop_req_recovery.rs` (libzmq REQ and ROUTER with the same options) |
+//! | `security`: `plain_client`/`plain_server`, `curve_client`/`curve_server`; `authenticator` | ZMQ_PLAIN_*, ZMQ_CURVE_*, ZAP | NULL | `security.rs`, `interop_security.rs`, `interop_security_edges.rs` |
+//! | `context` (inproc names) | `zmq_ctx_new` | [`Context::global`] | `inproc.rs` |
+//!
+//! A REQ whose reply may never come recovers with `req_relaxed` and `req_correlate`, and tokio's
+//! timeout (`recv` and `request` are cancel-safe):
+//!
+//! ```no_run
+//! # async fn f() -> zmtp_tokio::Result<()> {
+//! use std::time::Duration;
+//! use zmtp_tokio::{Options, ReqSocket};
+//! let options = Options::default().req_relaxed(true).req_correlate(true);
+//! let mut client = ReqSocket::with_options(options)?;
+//! client.connect("tcp://127.0.0.1:5555")?;
+//! let reply = loop {
+//!     client.send("status?").await?; // abandons an unanswered request
+//!     if let Ok(reply) = tokio::time::timeout(Duration::from_secs(1), client.recv()).await {
+//!         break reply?;
+//!     }
+//! };
+//! # let _ = reply; Ok(()) }
+//! ```
+//!
+//! Where we deviate from libzmq on purpose:
 //!
 //! | option / behaviour | libzmq | zmtp-tokio | why |
 //! |---|---|---|---|

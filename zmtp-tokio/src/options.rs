@@ -70,6 +70,16 @@ pub struct Options {
     /// XPUB: every subscription message reaches the application, not only those for topics
     /// new to the socket (ZMQ_XPUB_VERBOSE, default off).
     pub xpub_verbose: bool,
+    /// REQ: each request carries a request-id frame (4 bytes, before the empty delimiter) that
+    /// the REP side echoes, and a reply without the current id is dropped (ZMQ_REQ_CORRELATE,
+    /// default off). With [`req_relaxed`](Self::req_relaxed), a late reply to an abandoned
+    /// request can then never be taken for the reply to the current one.
+    pub req_correlate: bool,
+    /// REQ: a new request may be sent before the reply to the previous one arrived; the old
+    /// request is abandoned (ZMQ_REQ_RELAXED, default off: `send` then fails with
+    /// `InvalidState`). Use it with [`req_correlate`](Self::req_correlate) to recover from a
+    /// lost reply or a dead server without making a new socket.
+    pub req_relaxed: bool,
     /// The security mechanism and role (default NULL); see the builder methods
     /// [`plain_client`](Self::plain_client), [`plain_server`](Self::plain_server),
     /// [`curve_server`](Self::curve_server) and [`curve_client`](Self::curve_client).
@@ -101,6 +111,8 @@ impl Default for Options {
             router_mandatory: false,
             router_handover: false,
             xpub_verbose: false,
+            req_correlate: false,
+            req_relaxed: false,
             security: Security::Null,
             authenticator: None,
             context: Context::global(),
@@ -231,6 +243,18 @@ impl Options {
     /// Sets [`xpub_verbose`](Self::xpub_verbose).
     pub fn xpub_verbose(mut self, on: bool) -> Self {
         self.xpub_verbose = on;
+        self
+    }
+
+    /// Sets [`req_correlate`](Self::req_correlate).
+    pub fn req_correlate(mut self, on: bool) -> Self {
+        self.req_correlate = on;
+        self
+    }
+
+    /// Sets [`req_relaxed`](Self::req_relaxed).
+    pub fn req_relaxed(mut self, on: bool) -> Self {
+        self.req_relaxed = on;
         self
     }
 

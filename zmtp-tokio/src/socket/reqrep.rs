@@ -1,7 +1,10 @@
 //! REQ and REP (RFC 28): strict request/reply alternation with envelopes.
 //!
 //! REQ prefixes each request with an empty delimiter frame, round-robins requests, and accepts
-//! a reply only from the peer it asked (anything else is dropped). REP fair-queues requests,
+//! a reply only from the peer it asked (anything else is dropped). With `req_correlate` a
+//! request-id frame goes before the delimiter and a reply must bring it back; with
+//! `req_relaxed` a new request may abandon the one awaiting its reply (libzmq's options of
+//! those names, with their wire behaviour). REP fair-queues requests,
 //! keeps the envelope (every frame up to and including the empty delimiter) and puts it back
 //! on the reply, which goes to the peer that asked.
 
@@ -24,6 +27,8 @@ use crate::try_error::{TryRecvError, TrySendError};
 #[derive(Debug, Default)]
 pub struct Req {
     awaiting: Option<PipeId>,
+    /// The id of the last request sent (`req_correlate`); the next one is this plus one.
+    request_id: u32,
 }
 
 /// REP: receives requests, sends replies. See [`Socket<Rep>`](Socket#impl-Socket<Rep>).
@@ -43,19 +48,18 @@ impl Kind for Rep {}
 
 impl Socket<Req> {
     /// Sends a request to the next peer (round robin) that can take it, waiting while none
-    /// can. Fails with [`Error::InvalidState`] while the previous reply has not been received.
+    /// can. Fails with [`Error::InvalidState`] while the previous reply has not been received,
+    /// unless [`Options::req_relaxed`](crate::Options::req_relaxed) is on: then that request is
+    /// abandoned and its reply, should it come, dropped (surely so with
+    /// [`req_correlate`](crate::Options::req_correlate)).
     ///
     /// Cancel-safe: if the future is dropped before it completes, nothing was sent and the
     /// socket may send again.
     pub async fn send(&mut self, request: impl Into<Message>) -> Result<()> {
-        if self.kind.awaiting.is_some() {
-            return Err(Error::InvalidState(
-                "REQ must receive the reply before sending again",
-            ));
-        }
-        let mut request = request.into();
+        self.check_may_send()?;
+        let request = request.into();
         check_not_empty(&request)?;
-        request.push_front(Bytes::new());
+        let request = self.envelope(request);
         let mut slot = Some(request);
         let peer = poll_fn(|cx| self.core.poll_send_round_robin(cx, &mut slot)).await?;
         self.kind.awaiting = Some(peer);
@@ -65,27 +69,28 @@ impl Socket<Req> {
     /// Like [`send`](Self::send), but never waits: when no peer can take the request now it
     /// is handed back with [`Error::WouldBlock`] (and the socket may try again).
     pub fn try_send(&mut self, request: impl Into<Message>) -> Result<(), TrySendError> {
-        let mut request = request.into();
-        if self.kind.awaiting.is_some() {
-            return Err(TrySendError {
-                error: Error::InvalidState("REQ must receive the reply before sending again"),
-                message: request,
-            });
-        }
-        if let Err(error) = check_not_empty(&request) {
+        let request = request.into();
+        if let Err(error) = self
+            .check_may_send()
+            .and_then(|()| check_not_empty(&request))
+        {
             return Err(TrySendError {
                 error,
                 message: request,
             });
         }
-        request.push_front(Bytes::new());
+        let request = self.envelope(request);
         match self.core.try_send_round_robin(request) {
             Ok(peer) => {
                 self.kind.awaiting = Some(peer);
                 Ok(())
             }
             Err(mut refused) => {
-                refused.message.pop_front(); // the delimiter we added
+                // Without the frames we added: the delimiter, and the request id.
+                refused.message.pop_front();
+                if self.correlates() {
+                    refused.message.pop_front();
+                }
                 Err(refused)
             }
         }
@@ -104,7 +109,7 @@ impl Socket<Req> {
         };
         loop {
             let (peer, reply) = poll_fn(|cx| self.core.poll_recv_fair(cx)).await?;
-            if let Some(body) = accept_reply(asked, peer, reply) {
+            if let Some(body) = self.accept_reply(asked, peer, reply) {
                 self.kind.awaiting = None;
                 return Ok(body);
             }
@@ -121,7 +126,7 @@ impl Socket<Req> {
         };
         loop {
             let (peer, reply) = self.core.try_recv_fair()?;
-            if let Some(body) = accept_reply(asked, peer, reply) {
+            if let Some(body) = self.accept_reply(asked, peer, reply) {
                 self.kind.awaiting = None;
                 return Ok(body);
             }
@@ -142,17 +147,61 @@ impl Socket<Req> {
     }
 }
 
-/// A reply is kept only from the peer asked and only with its empty delimiter.
-fn accept_reply(asked: PipeId, from: PipeId, mut reply: Message) -> Option<Message> {
-    if from != asked {
-        tracing::debug!("REQ dropped a reply from a peer it did not ask");
-        return None;
+impl Socket<Req> {
+    fn correlates(&self) -> bool {
+        self.core.context().options.req_correlate
     }
-    match reply.pop_front() {
-        Some(delimiter) if delimiter.is_empty() => Some(reply),
-        _ => {
-            tracing::debug!("REQ dropped a reply without the empty delimiter");
-            None
+
+    /// Whether a request may go now: none awaits its reply, or the socket is relaxed (the one
+    /// awaiting is abandoned).
+    fn check_may_send(&mut self) -> Result<()> {
+        if self.kind.awaiting.is_some() {
+            if !self.core.context().options.req_relaxed {
+                return Err(Error::InvalidState(
+                    "REQ must receive the reply before sending again",
+                ));
+            }
+            tracing::debug!("REQ abandoned a request awaiting its reply (req_relaxed)");
+        }
+        Ok(())
+    }
+
+    /// The request with what REQ puts in front: the empty delimiter, and before it the next
+    /// request id when correlating.
+    fn envelope(&mut self, mut request: Message) -> Message {
+        request.push_front(Bytes::new());
+        if self.correlates() {
+            self.kind.request_id = self.kind.request_id.wrapping_add(1);
+            // Only this socket reads the id back, so its byte order is ours (libzmq, too,
+            // writes it in host order).
+            request.push_front(Bytes::copy_from_slice(&self.kind.request_id.to_ne_bytes()));
+        }
+        request
+    }
+
+    /// A reply is kept only from the peer asked, with the current request id when
+    /// correlating, and with its empty delimiter.
+    fn accept_reply(&self, asked: PipeId, from: PipeId, mut reply: Message) -> Option<Message> {
+        if from != asked {
+            tracing::debug!("REQ dropped a reply from a peer it did not ask");
+            return None;
+        }
+        if self.correlates() {
+            let expected = self.kind.request_id.to_ne_bytes();
+            match reply.pop_front() {
+                Some(id) if id[..] == expected[..] => {}
+                _ => {
+                    tracing::debug!("REQ dropped a reply without the current request id");
+                    return None;
+                }
+            }
+        }
+        match reply.pop_front() {
+            Some(delimiter) if delimiter.is_empty() => Some(reply),
+            _ => {
+                tracing::debug!("REQ dropped a reply without the empty delimiter");
+                None
+            }
         }
     }
 }
