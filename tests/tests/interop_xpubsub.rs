@@ -443,3 +443,33 @@ async fn our_xsub_xpub_proxy_forwards_two_libzmq_publishers_to_two_libzmq_subscr
         "subscriptions went up: {stats:?}"
     );
 }
+
+/// ZMQ_XPUB_WELCOME_MSG on our XPUB: a libzmq SUB that subscribed to it gets it first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_xpub_welcomes_a_libzmq_sub() {
+    let ctx = context();
+    let sub = socket(&ctx, zmq::SUB);
+    sub.set_subscribe(b"welcome").unwrap();
+    let xpub =
+        XPubSocket::with_options(Options::default().xpub_welcome_msg("welcome, libzmq")).unwrap();
+    let _link = link(&xpub, &sub, Binder::Ours, Transport::Tcp).await;
+    let got = recv_async(&sub, "the welcome").await;
+    assert_eq!(got, owned(&[b"welcome, libzmq"]));
+}
+
+/// libzmq's XPUB with ZMQ_XPUB_WELCOME_MSG: our SUB that subscribed to it gets it first.
+/// libzmq attaches a new peer (and writes its welcome) only when its application calls into
+/// the socket, so its side reads the subscription first, as libzmq's own test does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libzmq_xpub_welcomes_our_sub() {
+    let ctx = context();
+    let xpub = socket(&ctx, zmq::XPUB);
+    xpub.set_xpub_welcome_msg(Some("welcome, zmtp")).unwrap();
+    let mut sub = SubSocket::new();
+    sub.subscribe("welcome").unwrap();
+    let _link = link(&sub, &xpub, Binder::Libzmq, Transport::Tcp).await;
+    let subscription = recv_async(&xpub, "our subscription at libzmq's XPUB").await;
+    assert_eq!(subscription, owned(&[b"\x01welcome"]));
+    let got = within(LIMIT, "the welcome", sub.recv()).await.unwrap();
+    assert_eq!(frames_of(&got), owned(&[b"welcome, zmtp"]));
+}

@@ -119,6 +119,43 @@ async fn verbose_xpub_reports_every_subscription(t: Transport) {
     assert_eq!(seen, vec![vec!["\u{1}topic"], vec!["\u{1}topic"]]);
 }
 
+/// ZMQ_XPUB_WELCOME_MSG: each subscriber gets the welcome message first, if it subscribed to
+/// it before connecting; one that did not never sees it.
+async fn xpub_welcomes_each_subscriber_that_subscribed_to_the_welcome(t: Transport) {
+    let options = Options::default()
+        .xpub_welcome_msg("welcome!")
+        .xpub_verbose(true);
+    let mut xpub = XPubSocket::with_options(options).unwrap();
+    let ep = xpub.bind(t.bind_endpoint()).await.unwrap();
+    let mut welcomed = SubSocket::new();
+    welcomed.subscribe("welcome").unwrap();
+    welcomed.subscribe("data").unwrap();
+    welcomed.connect(&ep).unwrap();
+    let mut other = SubSocket::new();
+    other.subscribe("data").unwrap();
+    other.connect(&ep).unwrap();
+    // Verbose: each subscriber's "data" is reported; after both, both are connected and
+    // past their welcome.
+    let mut data_notices = 0;
+    while data_notices < 2 {
+        let m = within(LIMIT, "subscription notices", xpub.recv())
+            .await
+            .unwrap();
+        data_notices += usize::from(m.frames()[0] == b"\x01data"[..]);
+    }
+    xpub.send("data 1").await.unwrap();
+    let first = within(LIMIT, "the welcome", welcomed.recv()).await.unwrap();
+    assert_eq!(texts(&first), ["welcome!"]);
+    let second = within(LIMIT, "data", welcomed.recv()).await.unwrap();
+    assert_eq!(texts(&second), ["data 1"]);
+    let only = within(LIMIT, "data", other.recv()).await.unwrap();
+    assert_eq!(
+        texts(&only),
+        ["data 1"],
+        "no welcome without its subscription"
+    );
+}
+
 async fn xsub_subscribes_by_message_and_sends_upstream(t: Transport) {
     let mut xpub = XPubSocket::new();
     let ep = xpub.bind(t.bind_endpoint()).await.unwrap();
@@ -177,6 +214,7 @@ over_tcp_ipc_inproc!(
     pair_talks_both_ways_and_refuses_a_second_peer,
     xpub_reports_new_topics_once_and_cancels_when_the_last_holder_goes,
     verbose_xpub_reports_every_subscription,
+    xpub_welcomes_each_subscriber_that_subscribed_to_the_welcome,
     xsub_subscribes_by_message_and_sends_upstream,
 );
 

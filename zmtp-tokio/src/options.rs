@@ -70,6 +70,12 @@ pub struct Options {
     /// XPUB: every subscription message reaches the application, not only those for topics
     /// new to the socket (ZMQ_XPUB_VERBOSE, default off).
     pub xpub_verbose: bool,
+    /// XPUB: a message queued first to every subscriber when it connects, and again after each
+    /// reconnect (ZMQ_XPUB_WELCOME_MSG, default none). A subscriber gets it only if it
+    /// subscribed to a prefix of it before connecting, as with libzmq. (libzmq writes it only
+    /// once its application calls into the XPUB, usually to read the subscription; here it goes
+    /// as the subscriber is admitted.)
+    pub xpub_welcome_msg: Option<Bytes>,
     /// REQ: each request carries a request-id frame (4 bytes, before the empty delimiter) that
     /// the REP side echoes, and a reply without the current id is dropped (ZMQ_REQ_CORRELATE,
     /// default off). With [`req_relaxed`](Self::req_relaxed), a late reply to an abandoned
@@ -111,6 +117,7 @@ impl Default for Options {
             router_mandatory: false,
             router_handover: false,
             xpub_verbose: false,
+            xpub_welcome_msg: None,
             req_correlate: false,
             req_relaxed: false,
             security: Security::Null,
@@ -243,6 +250,12 @@ impl Options {
     /// Sets [`xpub_verbose`](Self::xpub_verbose).
     pub fn xpub_verbose(mut self, on: bool) -> Self {
         self.xpub_verbose = on;
+        self
+    }
+
+    /// Sets [`xpub_welcome_msg`](Self::xpub_welcome_msg).
+    pub fn xpub_welcome_msg(mut self, message: impl Into<Bytes>) -> Self {
+        self.xpub_welcome_msg = Some(message.into());
         self
     }
 

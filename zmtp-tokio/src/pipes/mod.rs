@@ -60,6 +60,7 @@ impl<P: Policy> Pipes<P> {
         let settings = Settings {
             router_handover: options.router_handover,
             xpub_verbose: options.xpub_verbose,
+            xpub_welcome: options.xpub_welcome_msg.clone(),
         };
         Pipes {
             table: Mutex::new(PeerTable::new(limits, settings).reporting_to(Arc::clone(context))),

@@ -25,13 +25,15 @@ use crate::monitor::Refusal;
 use crate::peer::Peer;
 
 /// Settings of the table beyond the limits.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Settings {
     /// ROUTER: a new connection with a taken identity takes it over (ZMQ_ROUTER_HANDOVER).
     pub(crate) router_handover: bool,
     /// XPUB: every subscription reaches the application, not only new topics
     /// (ZMQ_XPUB_VERBOSE).
     pub(crate) xpub_verbose: bool,
+    /// XPUB: queued first to every peer it admits (ZMQ_XPUB_WELCOME_MSG).
+    pub(crate) xpub_welcome: Option<Bytes>,
 }
 
 /// Messages of one pipe handed to the application's receive run and not yet read: they still
@@ -230,6 +232,14 @@ impl<P: Policy> PeerTable<P> {
         pipe.evicted = false;
         // Topics are sent whole on admission; older incremental changes are superseded.
         pipe.commands.clear();
+        if P::SOCKET_TYPE == zmtp_core::SocketType::XPub {
+            if let Some(welcome) = &self.settings.xpub_welcome {
+                // Ahead of anything queued, past the high-water mark, as libzmq writes it
+                // into a new pipe; the subscriber keeps it if it subscribed to it.
+                pipe.outbound.push_front(Message::from(welcome.clone()));
+                self.queued_out += 1;
+            }
+        }
         let schedule = pipe.schedule.clone();
         self.refresh_lb(id);
         wake(&mut self.send_waker);

@@ -70,7 +70,7 @@ fn table<P: Policy>(send_hwm: usize, recv_hwm: usize, router_handover: bool) -> 
     };
     let settings = Settings {
         router_handover,
-        xpub_verbose: false,
+        ..Settings::default()
     };
     PeerTable::new(limits, settings)
 }
