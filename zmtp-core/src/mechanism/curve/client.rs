@@ -13,8 +13,11 @@ use crate::metadata::Metadata;
 use crate::random::RandomSource;
 
 use super::cookie::COOKIE_LEN;
-use super::crypto::{key_at, nonce, open, salsa_box, seal_into, sealed_len, short_nonce};
+use super::crypto::{
+    key_at, nonce, open, salsa_box, seal_into, sealed_len, session_key, short_nonce,
+};
 use super::message::MessageCipher;
+use super::prefixed_box::SessionKey;
 use super::{
     body_size, CurveClientConfig, HELLO_PREFIX, INITIATE_PREFIX, READY_PREFIX, VOUCH_PREFIX,
     WELCOME_PREFIX,
@@ -37,7 +40,7 @@ pub(super) const VOUCH_LEN: usize = 16 + sealed_len(2 * KEY_LEN);
 
 enum State {
     ExpectWelcome,
-    ExpectReady { session: Box<SalsaBox> },
+    ExpectReady { session: Box<SessionKey> },
     Finished,
 }
 
@@ -149,7 +152,7 @@ impl CurveClient {
         let server_transient = PublicKey::from_bytes(key_at(&plaintext[..KEY_LEN]));
         let cookie = &plaintext[KEY_LEN..];
         debug_assert_eq!(cookie.len(), COOKIE_LEN);
-        let session = salsa_box(&server_transient, &self.transient);
+        let session = session_key(&server_transient, &self.transient);
         self.send_initiate(&server_transient, cookie, &session, out);
         self.state = State::ExpectReady {
             session: Box::new(session),
@@ -163,7 +166,7 @@ impl CurveClient {
         &mut self,
         server_transient: &PublicKey,
         cookie: &[u8],
-        session: &SalsaBox,
+        session: &SessionKey,
         out: &mut Outbox,
     ) {
         let mut vouch_tail = [0u8; 16];
