@@ -2,6 +2,9 @@
 //! default context (one I/O thread), default HWMs, linger -1 on the sending side.
 //! `--curve`: the binding side is a CURVE server with the fixed test keys of `zmtp_bench`
 //! (no ZAP handler, so any client knowing the server key gets in, as `zmtp perf --curve`).
+//! `--plain`: PLAIN, user "perf" password "perf". libzmq's PLAIN server, unlike its CURVE
+//! server, fails every handshake when no ZAP handler is bound, so the binding side starts one
+//! that allows everyone (as a PLAIN deployment would run one that checks).
 
 use std::time::{Duration, Instant};
 
@@ -40,7 +43,32 @@ fn socket(ctx: &zmq::Context, kind: zmq::SocketType, a: &Args, server: bool) -> 
                 .unwrap();
         }
     }
+    if a.plain {
+        if server {
+            zap_allow_all(ctx);
+            s.set_plain_server(true).unwrap();
+        } else {
+            s.set_plain_username(Some("perf")).unwrap();
+            s.set_plain_password(Some("perf")).unwrap();
+        }
+    }
     s
+}
+
+/// Binds the context's ZAP handler (RFC 27) on a thread that allows every request. The thread
+/// ends when the context terminates (its `recv` fails with ETERM).
+fn zap_allow_all(ctx: &zmq::Context) {
+    let zap = ctx.socket(zmq::REP).unwrap();
+    zap.bind("inproc://zeromq.zap.01").unwrap();
+    std::thread::spawn(move || {
+        while let Ok(request) = zap.recv_multipart(0) {
+            let request_id = request.get(1).cloned().unwrap_or_default();
+            let reply: [&[u8]; 6] = [b"1.0", &request_id, b"200", b"OK", b"", b""];
+            if zap.send_multipart(reply, 0).is_err() {
+                break;
+            }
+        }
+    });
 }
 
 /// REP: answers one request per connection, `count` times.
