@@ -5,14 +5,15 @@
 //! shuffles) made it the largest single cost of a 64-byte CURVE MESSAGE; its soft backend is
 //! only reachable with a `--cfg` flag, which a default build never has. HACL*'s formally verified
 //! Poly1305, as `libcrux-poly1305` ships it in safe Rust, is a plain 64-bit-limb loop with no
-//! setup. Measured on the 2-core benchmark machine (AVX2 and AVX-512 CPU), per tag, release build:
+//! setup. Measured on the 2-core benchmark machine (Xeon with AVX2 and AVX-512; best of 5 timed
+//! loops per cell, release build, load average about 2), per tag:
 //!
 //! | input | poly1305 0.8 (AVX2) | libcrux-poly1305 0.0.7 |
 //! |---:|---:|---:|
-//! | 64 B | 171 ns | 48 ns |
-//! | 1 KiB | 475 ns | 373 ns |
-//! | 4 KiB | 1004 ns | 1402 ns |
-//! | 64 KiB | 13.8 µs | 22.0 µs |
+//! | 64 B | 1.38 µs | 0.06 µs |
+//! | 1 KiB | 1.72 µs | 0.71 µs |
+//! | 4 KiB | 2.87 µs | 2.77 µs |
+//! | 64 KiB | 26.0 µs | 44.0 µs |
 //!
 //! So below [`LONG_INPUT`] bytes we use libcrux, from there on `poly1305`. Both compute the same
 //! function (the tests compare them), so the choice never shows on the wire.
