@@ -23,6 +23,7 @@ fn main() {
         Mode::LocalHs => local_hs(&ctx, &args),
         Mode::RemoteHs => remote_hs(&ctx, &args),
     }
+    stop_zap_handler();
 }
 
 /// A socket of `kind`; with `--curve`, a CURVE server (`server`, the binding side) or client
@@ -55,20 +56,39 @@ fn socket(ctx: &zmq::Context, kind: zmq::SocketType, a: &Args, server: bool) -> 
     s
 }
 
-/// Binds the context's ZAP handler (RFC 27) on a thread that allows every request. The thread
-/// ends when the context terminates (its `recv` fails with ETERM).
+/// The ZAP handler's thread, and the flag that stops it.
+static ZAP_THREAD: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> =
+    std::sync::Mutex::new(None);
+static ZAP_STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Binds the context's ZAP handler (RFC 27) on a thread that allows every request, until
+/// [`stop_zap_handler`].
 fn zap_allow_all(ctx: &zmq::Context) {
     let zap = ctx.socket(zmq::REP).unwrap();
     zap.bind("inproc://zeromq.zap.01").unwrap();
-    std::thread::spawn(move || {
-        while let Ok(request) = zap.recv_multipart(0) {
+    // Wakes up now and then to see the stop flag.
+    zap.set_rcvtimeo(50).unwrap();
+    let thread = std::thread::spawn(move || {
+        while !ZAP_STOP.load(std::sync::atomic::Ordering::Relaxed) {
+            let Ok(request) = zap.recv_multipart(0) else {
+                continue;
+            };
             let request_id = request.get(1).cloned().unwrap_or_default();
             let reply: [&[u8]; 6] = [b"1.0", &request_id, b"200", b"OK", b"", b""];
-            if zap.send_multipart(reply, 0).is_err() {
-                break;
-            }
+            zap.send_multipart(reply, 0).unwrap();
         }
     });
+    *ZAP_THREAD.lock().unwrap() = Some(thread);
+}
+
+/// Stops the ZAP handler, if any, and closes its socket. Its socket holds a reference to the
+/// context: while it lives, dropping the context does not terminate it, so the process would
+/// exit without the lingering sends of its other sockets (a REP's last reply) going out.
+fn stop_zap_handler() {
+    ZAP_STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(thread) = ZAP_THREAD.lock().unwrap().take() {
+        thread.join().unwrap();
+    }
 }
 
 /// REP: answers one request per connection, `count` times.
