@@ -1,8 +1,11 @@
 //! NaCl boxes as CurveZMQ lays them out: a 16-byte Poly1305 tag, then the XSalsa20 ciphertext.
 //!
-//! `crypto_box` (X25519 + HSalsa20 + XSalsa20-Poly1305) seals between key pairs; `crypto_secretbox`
-//! (XSalsa20-Poly1305) seals the cookie under a symmetric key. Both are RustCrypto's pure-Rust
-//! implementations; their keys are zeroized on drop.
+//! `crypto_box` (X25519 + HSalsa20 + XSalsa20-Poly1305) seals between long-term and transient
+//! keys (HELLO, WELCOME, vouch); `crypto_secretbox` (XSalsa20-Poly1305) seals the cookie under a
+//! symmetric key. Both are RustCrypto's pure-Rust implementations. Between the two transient
+//! keys (INITIATE, READY, every MESSAGE) boxes go through [`SessionKey`], the same function
+//! composed from its primitives with the shared key computed once (see `prefixed_box`). All
+//! keys are zeroized on drop.
 
 use bytes::{BufMut, BytesMut};
 use crypto_box::aead::consts::{U16, U24};
