@@ -277,7 +277,8 @@ fn plain_section(md: &mut String, cells: &[Cell]) {
     let _ = writeln!(
         md,
         "Both peers with `--plain` (user and password \"perf\"; the binding side accepts \
-         anyone, libzmq having no ZAP handler). PLAIN ÷ NULL: the PLAIN median over the NULL \
+         anyone: libzmq through an allow-all ZAP handler, zmtp through an allow-all \
+         authenticator). PLAIN ÷ NULL: the PLAIN median over the NULL \
          median of the same pair in this run (msg/s for throughput, p50 for latency: 1.00 = \
          same cost). ×libzmq: the PLAIN row over libzmq's PLAIN row.\n"
     );
