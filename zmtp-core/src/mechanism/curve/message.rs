@@ -19,7 +19,8 @@ use crate::command::RawCommand;
 use crate::connection::outbox::Outbox;
 use crate::error::{AuthError, ConnectionError, Malformed};
 
-use super::prefixed_box::{SessionKey, NONCE_LEN, TAG_LEN};
+use super::crypto::short_nonce;
+use super::prefixed_box::{SessionKey, TAG_LEN};
 
 /// MESSAGE's name, as it starts the command body.
 const NAME: &[u8; 8] = b"\x07MESSAGE";
@@ -99,7 +100,7 @@ impl MessageCipher {
         self.next_nonce = nonce.checked_add(1).expect("CURVE short nonces exhausted");
         let flags = if more { FLAG_MORE } else { 0 } | if command { FLAG_COMMAND } else { 0 };
         let len = MESSAGE_OVERHEAD + parts.iter().map(|p| p.len()).sum::<usize>();
-        let full_nonce = long_nonce(self.send_prefix, nonce);
+        let full_nonce = short_nonce(self.send_prefix, nonce).into();
         let session = &self.session;
         out.push_frame_with(false, false, len, |buf| {
             let start = buf.len();
@@ -143,7 +144,7 @@ impl MessageCipher {
         let (head, sealed) = body.split_at_mut(SEALED_AT);
         let tag: &[u8; TAG_LEN] = head[TAG_AT..].try_into().expect("TAG_LEN bytes");
         self.session
-            .open_in_place(&long_nonce(self.recv_prefix, nonce), sealed, tag)
+            .open_in_place(&short_nonce(self.recv_prefix, nonce).into(), sealed, tag)
             .map_err(|_| AuthError::BadBox { command: "MESSAGE" })?;
         self.peer_nonce = nonce;
         let flags = body[SEALED_AT];
@@ -154,12 +155,4 @@ impl MessageCipher {
             payload: body.freeze(),
         })
     }
-}
-
-/// The 24-byte nonce of a MESSAGE: the side's 16-byte prefix and the short nonce, big-endian.
-fn long_nonce(prefix: &[u8; 16], counter: u64) -> [u8; NONCE_LEN] {
-    let mut nonce = [0u8; NONCE_LEN];
-    nonce[..16].copy_from_slice(prefix);
-    nonce[16..].copy_from_slice(&counter.to_be_bytes());
-    nonce
 }
