@@ -14,7 +14,7 @@ use crypto_box::Nonce;
 use zeroize::Zeroizing;
 
 use crate::keys::{PublicKey, KEY_LEN};
-use crate::random::RandomSource;
+use crate::random::{RandomError, RandomSource};
 
 use super::prefixed_box::SessionKey;
 
@@ -125,12 +125,14 @@ pub(super) fn open(key: &impl BoxKey, nonce: &Nonce, sealed: &[u8]) -> Option<Ze
 }
 
 /// A transient key pair (C' and c', or S' and s'), fresh for one connection.
-pub(super) fn transient_keys(random: &dyn RandomSource) -> (crypto_box::SecretKey, PublicKey) {
+pub(super) fn transient_keys(
+    random: &dyn RandomSource,
+) -> Result<(crypto_box::SecretKey, PublicKey), RandomError> {
     let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-    random.fill(&mut bytes[..]);
+    random.try_fill(&mut bytes[..])?;
     let secret = crypto_box::SecretKey::from_bytes(*bytes);
     let public = PublicKey::from_bytes(secret.public_key().to_bytes());
-    (secret, public)
+    Ok((secret, public))
 }
 
 /// The X25519 key for `ours` with `theirs`, ready to seal and open boxes between them.

@@ -153,11 +153,11 @@ impl CurveServer {
         )
         .ok_or(AuthError::BadBox { command: "HELLO" })?;
 
-        let (server_transient, server_transient_public) = transient_keys(&*self.random);
+        let (server_transient, server_transient_public) = transient_keys(&*self.random)?;
         let (cookie_key, cookie) =
-            CookieKey::issue(&*self.random, &client_transient, &server_transient, now);
+            CookieKey::issue(&*self.random, &client_transient, &server_transient, now)?;
         let mut welcome_tail = [0u8; 16];
-        self.random.fill(&mut welcome_tail);
+        self.random.try_fill(&mut welcome_tail)?;
         out.push_frame_with(false, true, WELCOME_SIZE, |buf| {
             buf.put_slice(b"\x07WELCOME");
             buf.put_slice(&welcome_tail);
