@@ -83,6 +83,8 @@ pub struct Args {
     pub subscribers: usize,
     /// `--curve`: CURVE with the fixed test keys (the binding side is the CURVE server).
     pub curve: bool,
+    /// `--plain`: PLAIN, user "perf" password "perf" (the binding side accepts anyone).
+    pub plain: bool,
 }
 
 /// Parses `std::env::args()`, exiting with a usage message on error. Refuses `--curve`,
@@ -102,8 +104,8 @@ pub fn args_with_inproc() -> Args {
 }
 
 fn without_curve(args: Args) -> Args {
-    if args.curve || matches!(args.mode, Mode::LocalHs | Mode::RemoteHs) {
-        eprintln!("this peer supports neither --curve nor local_hs/remote_hs");
+    if args.curve || args.plain || matches!(args.mode, Mode::LocalHs | Mode::RemoteHs) {
+        eprintln!("this peer supports neither --curve, --plain nor local_hs/remote_hs");
         std::process::exit(2);
     }
     args
@@ -113,14 +115,15 @@ fn without_curve(args: Args) -> Args {
 pub fn args_with_curve() -> Args {
     let argv: Vec<String> = std::env::args().collect();
     parse(&argv[1..]).unwrap_or_else(|e| {
-        eprintln!("{e}\nusage: {} [--curve] <local_thr|remote_thr|local_lat|remote_lat|pub_thr|sub_thr|local_hs|remote_hs|inproc_thr|inproc_lat> <endpoint> <message-size> <count> [<subscribers>]", argv[0]);
+        eprintln!("{e}\nusage: {} [--curve|--plain] <local_thr|remote_thr|local_lat|remote_lat|pub_thr|sub_thr|local_hs|remote_hs|inproc_thr|inproc_lat> <endpoint> <message-size> <count> [<subscribers>]", argv[0]);
         std::process::exit(2)
     })
 }
 
 fn parse(argv: &[String]) -> Result<Args, String> {
     let curve = argv.first().map(String::as_str) == Some("--curve");
-    let argv = if curve { &argv[1..] } else { argv };
+    let plain = argv.first().map(String::as_str) == Some("--plain");
+    let argv = if curve || plain { &argv[1..] } else { argv };
     let mode = match argv.first().map(String::as_str) {
         Some("local_thr") => Mode::LocalThr,
         Some("remote_thr") => Mode::RemoteThr,
@@ -154,6 +157,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             0
         },
         curve,
+        plain,
     })
 }
 

@@ -5,13 +5,15 @@
 //! `--curve` runs any test over CURVE with fixed, published test keys (the zmq_curve(7)
 //! example key pairs): the binding side is the CURVE server, the connecting side a client that
 //! knows the server's public key. A benchmark-only convenience: these keys secure nothing.
+//! `--plain` runs it over PLAIN (user "perf", password "perf"; the server accepts anyone), to
+//! show what a mechanism without encryption costs next to NULL.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use zmtp_tokio::{
-    KeyPair, Message, Options, PubSocket, PublicKey, PullSocket, PushSocket, RepSocket, ReqSocket,
-    SecretKey, SubSocket,
+    AuthDecision, AuthRequest, KeyPair, Message, Options, PubSocket, PublicKey, PullSocket,
+    PushSocket, RepSocket, ReqSocket, SecretKey, SubSocket,
 };
 
 use crate::report;
@@ -169,10 +171,10 @@ impl Test {
         })
     }
 
-    /// Runs the test (over CURVE with the fixed test keys if `curve`) and prints its result.
-    pub(crate) async fn run(self, curve: bool) -> Result {
-        let server = options(curve, true)?;
-        let client = options(curve, false)?;
+    /// Runs the test over `security` and prints its result.
+    pub(crate) async fn run(self, security: Security) -> Result {
+        let server = options(security, true)?;
+        let client = options(security, false)?;
         match self {
             Test::LocalThr { bind, size, count } => local_thr(server, &bind, size, count).await,
             Test::RemoteThr {
@@ -232,14 +234,33 @@ const CURVE_SERVER_SECRET: &str = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
 /// `Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID`).
 const CURVE_CLIENT_SECRET: &str = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
 
+/// The security mechanism of both perf peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Security {
+    /// NULL, the default.
+    Null,
+    /// `--plain`: PLAIN, the server accepting any user name and password.
+    Plain,
+    /// `--curve`: CURVE with the fixed test keys.
+    Curve,
+}
+
 /// Options for every perf socket: the defaults (HWM 1000 as in libzmq), but linger until
 /// delivered so that a sender exits only after its peer got everything, as libzmq's tools do.
-/// With `curve`, the binding (`server`) side is a CURVE server with the fixed test keys and the
-/// connecting side a CURVE client with the fixed client keys.
-fn options(curve: bool, server: bool) -> Result<Options> {
+/// With CURVE, the binding (`server`) side is a CURVE server with the fixed test keys and the
+/// connecting side a CURVE client with the fixed client keys; with PLAIN, the server accepts
+/// every client, as libzmq's does without a ZAP handler.
+fn options(security: Security, server: bool) -> Result<Options> {
     let options = Options::default().linger(None);
-    if !curve {
-        return Ok(options);
+    match security {
+        Security::Null => return Ok(options),
+        Security::Plain if server => {
+            return Ok(options
+                .plain_server()
+                .authenticator(|_: &AuthRequest| AuthDecision::allow()))
+        }
+        Security::Plain => return Ok(options.plain_client("perf", "perf")),
+        Security::Curve => {}
     }
     let server_keys = KeyPair::from_secret(SecretKey::from_z85(CURVE_SERVER_SECRET)?);
     Ok(if server {

@@ -29,7 +29,7 @@ impl Runtime {
 const DEFAULT_RUNTIME: Runtime = Runtime::Current;
 
 pub(crate) const USAGE: &str = "\
-usage: zmtp perf [--runtime current|multi] [--curve] <test> <args...>
+usage: zmtp perf [--runtime current|multi] [--curve|--plain] <test> <args...>
 
 tests (libzmq's perf tools, same argument order and output):
   local_thr  <bind-to>    <message-size> <message-count>   PULL: receive, print throughput
@@ -54,6 +54,7 @@ handshake rate (no libzmq equivalent):
 --curve: CURVE with FIXED, PUBLISHED test keys (the zmq_curve(7) examples; server public key
 rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7): the binding side is the server. For benchmarks
 only: these keys protect nothing.
+--plain: PLAIN, user \"perf\" password \"perf\"; the binding side accepts anyone.
 
 --runtime current|multi (or env ZMTP_RUNTIME): tokio's current_thread runtime or the
 multi_thread one with a worker per core. Default: current, which measured faster for
@@ -68,14 +69,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         Err(_) => DEFAULT_RUNTIME,
     };
     let mut rest = Vec::new();
-    let mut curve = false;
+    let mut security = perf::Security::Null;
     while let Some(arg) = args.next() {
         match arg {
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
             }
-            "--curve" => curve = true,
+            "--curve" => security = perf::Security::Curve,
+            "--plain" => security = perf::Security::Plain,
             "--runtime" => {
                 let name = args.next().ok_or("--runtime needs current or multi")?;
                 runtime = Runtime::parse(name).ok_or(format!("bad runtime {name:?}"))?;
@@ -103,7 +105,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // current_thread scheduler an extra pass through the I/O driver (an `epoll_wait`) per
     // wake-up, which showed in every round trip of the latency test.
     rt.block_on(async move {
-        match tokio::spawn(async move { test.run(curve).await.map_err(|e| e.to_string()) }).await {
+        match tokio::spawn(async move { test.run(security).await.map_err(|e| e.to_string()) }).await
+        {
             Ok(result) => result,
             Err(e) => Err(format!("the perf test task failed: {e}")),
         }

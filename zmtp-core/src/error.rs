@@ -37,6 +37,10 @@ pub enum ConnectionError {
     },
     /// The local application closed the connection.
     ClosedLocally,
+    /// CURVE needed random bytes (a transient key, a cookie key, a nonce) and the
+    /// [`RandomSource`](crate::RandomSource) failed: the connection stops rather than go on
+    /// with bytes that are not random.
+    Random(crate::random::RandomError),
 }
 
 /// Bytes that cannot be ZMTP.
@@ -245,6 +249,7 @@ impl fmt::Display for ConnectionError {
                 f.write_str("peer disconnected")
             }
             ConnectionError::ClosedLocally => f.write_str("closed locally"),
+            ConnectionError::Random(e) => write!(f, "{e}"),
         }
     }
 }
@@ -374,6 +379,12 @@ impl fmt::Display for SendError {
 }
 
 impl std::error::Error for ConnectionError {}
+
+impl From<crate::random::RandomError> for ConnectionError {
+    fn from(e: crate::random::RandomError) -> ConnectionError {
+        ConnectionError::Random(e)
+    }
+}
 impl std::error::Error for Malformed {}
 impl std::error::Error for ProtocolViolation {}
 impl std::error::Error for Incompatible {}

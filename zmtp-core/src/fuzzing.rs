@@ -209,7 +209,7 @@ mod curve {
     struct FixedRandom(Mutex<u64>);
 
     impl RandomSource for FixedRandom {
-        fn fill(&self, dest: &mut [u8]) {
+        fn try_fill(&self, dest: &mut [u8]) -> Result<(), crate::RandomError> {
             let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
             for chunk in dest.chunks_mut(8) {
                 *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -219,6 +219,7 @@ mod curve {
                 z ^= z >> 31;
                 chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
             }
+            Ok(())
         }
     }
 

@@ -202,11 +202,24 @@ pub struct KeyPair {
 #[cfg(feature = "curve")]
 impl KeyPair {
     /// A fresh key pair from `random` (NaCl's `crypto_box_keypair`: 32 random secret bytes, the
-    /// public key derived from them).
-    pub fn generate(random: &dyn crate::RandomSource) -> KeyPair {
+    /// public key derived from them), or the source's error.
+    pub fn try_generate(random: &dyn crate::RandomSource) -> Result<KeyPair, crate::RandomError> {
         let mut secret = SecretKey(Zeroizing::new([0u8; KEY_LEN]));
-        random.fill(&mut secret.0[..]);
-        KeyPair::from_secret(secret)
+        random.try_fill(&mut secret.0[..])?;
+        Ok(KeyPair::from_secret(secret))
+    }
+
+    /// [`try_generate`](Self::try_generate) for callers that cannot go on without a key (a
+    /// command-line key generator, a test).
+    ///
+    /// # Panics
+    ///
+    /// When `random` fails.
+    pub fn generate(random: &dyn crate::RandomSource) -> KeyPair {
+        match KeyPair::try_generate(random) {
+            Ok(pair) => pair,
+            Err(e) => panic!("cannot generate a key pair: {e}"),
+        }
     }
 
     /// The pair for a known secret key; the public key is derived, so the two always match.

@@ -75,7 +75,10 @@
 //! use zmtp_core::{RandomSource, SecretKey, SocketType};
 //!
 //! // A real driver passes the operating system's generator.
-//! let random: Arc<dyn RandomSource> = Arc::new(|buf: &mut [u8]| buf.fill(7));
+//! let random: Arc<dyn RandomSource> = Arc::new(|buf: &mut [u8]| {
+//!     buf.fill(7);
+//!     Ok(())
+//! });
 //! let server_keys = KeyPair::from_secret(
 //!     SecretKey::from_z85("JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6").unwrap(),
 //! );
@@ -132,5 +135,5 @@ pub use mechanism::{
 pub use mechanism::{CurveClientConfig, CurveServerConfig};
 pub use message::Message;
 pub use metadata::Metadata;
-pub use random::RandomSource;
+pub use random::{RandomError, RandomSource};
 pub use socket_type::SocketType;

@@ -863,3 +863,49 @@ fn sealed_frames_are_held_to_the_message_size_limit_on_their_header() {
         },
     );
 }
+
+/// A random source that always fails, as an exhausted or broken OS generator would.
+fn failing_random() -> Arc<dyn zmtp_core::RandomSource> {
+    Arc::new(|_: &mut [u8]| Err(zmtp_core::RandomError::new("no entropy")))
+}
+
+#[test]
+fn a_failing_random_source_closes_the_connection_instead_of_panicking() {
+    let random_failed = ConnectionError::Random(zmtp_core::RandomError::new("no entropy"));
+
+    // Client: it needs a transient key before HELLO, so it sends nothing after its greeting.
+    let mut client = curve_client(SocketType::Req, server_public(), 1);
+    client.mechanism = MechanismConfig::CurveClient(CurveClientConfig::new(
+        server_public(),
+        pair_of(CLIENT_SECRET),
+        failing_random(),
+    ));
+    let mut p = Pair::new(client, curve_server(SocketType::Rep, 2, false));
+    let (a_wire, _) = relay(&mut p);
+    assert_eq!(
+        a_wire.len(),
+        64,
+        "the client sent its greeting and no HELLO"
+    );
+    assert_eq!(closed(&p.a_events), [&random_failed]);
+
+    // Server: it needs a transient key, a cookie key and a nonce for WELCOME.
+    let mut server = curve_server(SocketType::Rep, 2, false);
+    server.mechanism = MechanismConfig::CurveServer(CurveServerConfig::new(
+        pair_of(SERVER_SECRET),
+        failing_random(),
+    ));
+    let mut p = Pair::new(curve_client(SocketType::Req, server_public(), 1), server);
+    let (_, b_wire) = relay(&mut p);
+    assert_eq!(
+        b_wire.len(),
+        64,
+        "the server sent its greeting and no WELCOME"
+    );
+    assert_eq!(closed(&p.b_events), [&random_failed]);
+
+    assert_eq!(
+        KeyPair::try_generate(&*failing_random()),
+        Err(zmtp_core::RandomError::new("no entropy"))
+    );
+}

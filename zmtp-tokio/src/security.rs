@@ -8,7 +8,7 @@ use crate::error::Error;
 use bytes::Bytes;
 use zmtp_core::{
     AuthDecision, AuthRequest, CurveClientConfig, CurveServerConfig, KeyPair, MechanismConfig,
-    Metadata, PlainCredentials, PublicKey, RandomSource,
+    Metadata, PlainCredentials, PublicKey, RandomError, RandomSource,
 };
 
 /// Which security mechanism a socket's connections use, and in which role. Both peers must use
@@ -58,17 +58,10 @@ impl Security {
                 server_key,
                 keys: None,
             } => {
-                // Through `KeyPair::generate`, so the secret only ever lives in a zeroized key;
-                // a failure is noted and reported instead of the panic `OsRandom` would raise.
-                let failure = std::sync::Mutex::new(None);
-                let keys = KeyPair::generate(&|dest: &mut [u8]| {
-                    if let Err(e) = getrandom::fill(dest) {
-                        *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                    }
-                });
-                if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-                    return Err(Error::Random(std::io::Error::other(e.to_string())));
-                }
+                // Through `KeyPair::try_generate`, so the secret only ever lives in a zeroized
+                // key, and a failing generator is an error rather than a panic.
+                let keys = KeyPair::try_generate(&OsRandom)
+                    .map_err(|e| Error::Random(std::io::Error::other(e.reason().to_string())))?;
                 Ok(Security::CurveClient {
                     server_key,
                     keys: Some(keys),
@@ -144,9 +137,10 @@ impl fmt::Debug for dyn Authenticator {
 pub struct OsRandom;
 
 impl RandomSource for OsRandom {
-    fn fill(&self, dest: &mut [u8]) {
-        // Without secure randomness CURVE protects nothing: failing loudly is the only option.
-        getrandom::fill(dest).expect("the operating system's random generator failed");
+    fn try_fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
+        // Without secure randomness CURVE protects nothing: the connection that asked stops
+        // (ConnectionError::Random) rather than go on.
+        getrandom::fill(dest).map_err(|e| RandomError::new(e.to_string()))
     }
 }
 

@@ -2,6 +2,9 @@
 //! default context (one I/O thread), default HWMs, linger -1 on the sending side.
 //! `--curve`: the binding side is a CURVE server with the fixed test keys of `zmtp_bench`
 //! (no ZAP handler, so any client knowing the server key gets in, as `zmtp perf --curve`).
+//! `--plain`: PLAIN, user "perf" password "perf". libzmq's PLAIN server, unlike its CURVE
+//! server, fails every handshake when no ZAP handler is bound, so the binding side starts one
+//! that allows everyone (as a PLAIN deployment would run one that checks).
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +25,7 @@ fn main() {
         Mode::InprocThr => inproc_thr(&ctx, &args),
         Mode::InprocLat => inproc_lat(&ctx, &args),
     }
+    stop_zap_handler();
 }
 
 /// libzmq's `inproc_thr`: the PUSH on a thread of its own, the PULL here, one context.
@@ -58,7 +62,51 @@ fn socket(ctx: &zmq::Context, kind: zmq::SocketType, a: &Args, server: bool) -> 
                 .unwrap();
         }
     }
+    if a.plain {
+        if server {
+            zap_allow_all(ctx);
+            s.set_plain_server(true).unwrap();
+        } else {
+            s.set_plain_username(Some("perf")).unwrap();
+            s.set_plain_password(Some("perf")).unwrap();
+        }
+    }
     s
+}
+
+/// The ZAP handler's thread, and the flag that stops it.
+static ZAP_THREAD: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> =
+    std::sync::Mutex::new(None);
+static ZAP_STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Binds the context's ZAP handler (RFC 27) on a thread that allows every request, until
+/// [`stop_zap_handler`].
+fn zap_allow_all(ctx: &zmq::Context) {
+    let zap = ctx.socket(zmq::REP).unwrap();
+    zap.bind("inproc://zeromq.zap.01").unwrap();
+    // Wakes up now and then to see the stop flag.
+    zap.set_rcvtimeo(50).unwrap();
+    let thread = std::thread::spawn(move || {
+        while !ZAP_STOP.load(std::sync::atomic::Ordering::Relaxed) {
+            let Ok(request) = zap.recv_multipart(0) else {
+                continue;
+            };
+            let request_id = request.get(1).cloned().unwrap_or_default();
+            let reply: [&[u8]; 6] = [b"1.0", &request_id, b"200", b"OK", b"", b""];
+            zap.send_multipart(reply, 0).unwrap();
+        }
+    });
+    *ZAP_THREAD.lock().unwrap() = Some(thread);
+}
+
+/// Stops the ZAP handler, if any, and closes its socket. Its socket holds a reference to the
+/// context: while it lives, dropping the context does not terminate it, so the process would
+/// exit without the lingering sends of its other sockets (a REP's last reply) going out.
+fn stop_zap_handler() {
+    ZAP_STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(thread) = ZAP_THREAD.lock().unwrap().take() {
+        thread.join().unwrap();
+    }
 }
 
 /// REP: answers one request per connection, `count` times.

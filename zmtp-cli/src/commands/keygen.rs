@@ -23,7 +23,8 @@ pub(crate) fn run(items: Vec<String>) -> CliResult {
             "`zmtp keygen` takes no arguments (got {extra:?})"
         )));
     }
-    let keys = KeyPair::generate(&OsRandom);
+    let keys = KeyPair::try_generate(&OsRandom)
+        .map_err(|e| CliError::failed(format!("cannot generate a key pair: {e}")))?;
     println!("== CURVE PUBLIC KEY ==");
     println!("{}", keys.public().to_z85());
     println!("== CURVE SECRET KEY ==");

@@ -37,7 +37,7 @@ impl Connection {
             .into());
         }
         // The peer's as-server byte is ignored, as libzmq does: roles come from configuration.
-        let handshake = Handshake::start(&self.config, &mut self.outbox);
+        let handshake = Handshake::start(&self.config, &mut self.outbox)?;
         self.state = State::Handshake {
             handshake,
             version: Version::negotiate(peer.version),

@@ -145,10 +145,11 @@ pub(crate) enum Handshake {
 }
 
 impl Handshake {
-    /// Starts the handshake, writing the first commands we owe the peer.
-    pub(crate) fn start(config: &Config, out: &mut Outbox) -> Handshake {
+    /// Starts the handshake, writing the first commands we owe the peer. Only a CURVE client
+    /// can fail here: its random source may.
+    pub(crate) fn start(config: &Config, out: &mut Outbox) -> Result<Handshake, ConnectionError> {
         let local = config.local_metadata();
-        match &config.mechanism {
+        Ok(match &config.mechanism {
             MechanismConfig::Null => Handshake::Null(null::NullHandshake::start(local, out)),
             MechanismConfig::PlainClient(credentials) => {
                 Handshake::PlainClient(plain::PlainClient::start(credentials, local, out))
@@ -158,13 +159,13 @@ impl Handshake {
             }
             #[cfg(feature = "curve")]
             MechanismConfig::CurveClient(curve) => {
-                Handshake::CurveClient(Box::new(curve::CurveClient::start(curve, local, out)))
+                Handshake::CurveClient(Box::new(curve::CurveClient::start(curve, local, out)?))
             }
             #[cfg(feature = "curve")]
             MechanismConfig::CurveServer(curve) => {
                 Handshake::CurveServer(Box::new(curve::CurveServer::start(curve, config, local)))
             }
-        }
+        })
     }
 
     /// Feeds the body of one command frame received during the handshake.

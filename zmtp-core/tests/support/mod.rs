@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, BytesMut};
-use zmtp_core::{Config, Connection, Event, RandomSource, SocketType};
+use zmtp_core::{Config, Connection, Event, RandomError, RandomSource, SocketType};
 
 /// A deterministic random source (SplitMix64) so that CURVE handshakes replay exactly. Not
 /// cryptographically secure: tests only.
@@ -18,7 +18,7 @@ impl SeededRandom {
 }
 
 impl RandomSource for SeededRandom {
-    fn fill(&self, dest: &mut [u8]) {
+    fn try_fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
         let mut state = self.0.lock().unwrap();
         for chunk in dest.chunks_mut(8) {
             *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -28,6 +28,7 @@ impl RandomSource for SeededRandom {
             z ^= z >> 31;
             chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
         }
+        Ok(())
     }
 }
 

@@ -55,6 +55,8 @@ pub struct Cell {
     pub placement: Placement,
     /// Over CURVE: `--curve` before the mode on both peers.
     pub curve: bool,
+    /// Over PLAIN: `--plain` before the mode on both peers.
+    pub plain: bool,
     pub pair: Pair,
     pub local: Impl,
     pub remote: Impl,
@@ -165,6 +167,9 @@ impl Cell {
             let mut argv = imp.argv.clone();
             if self.curve {
                 argv.push("--curve".into());
+            }
+            if self.plain {
+                argv.push("--plain".into());
             }
             argv.extend([
                 mode.to_string(),

@@ -70,8 +70,9 @@ fn main() {
         load_before,
         load_after: loadavg(),
     };
-    let curve_only = config.tests.iter().all(|t| t == "curve");
-    let stem = output_stem(&config.out, config.quick, curve_only);
+    // Only the opt-in mechanism groups: named after them, and no throughput plot.
+    let curve_only = config.tests.iter().all(|t| t == "curve" || t == "plain");
+    let stem = output_stem(&config.out, config.quick, curve_only, &config.tests);
     std::fs::create_dir_all(&config.out).expect("output directory");
     let md = report::markdown(&cells, &meta);
     std::fs::write(stem.with_extension("md"), &md).expect("write markdown");
@@ -88,13 +89,17 @@ fn main() {
     );
 }
 
-/// `results/<YYYY-MM-DD>[-curve][-quick][-N]`, not overwriting an earlier run of the same
-/// day; `-curve` when only the CURVE tests ran (no throughput plot then).
-fn output_stem(dir: &std::path::Path, quick: bool, curve_only: bool) -> PathBuf {
+/// `results/<YYYY-MM-DD>[-curve][-plain][-quick][-N]`, not overwriting an earlier run of the
+/// same day; `-curve`/`-plain` when only the CURVE/PLAIN tests ran (no throughput plot then).
+fn output_stem(dir: &std::path::Path, quick: bool, curve_only: bool, tests: &[String]) -> PathBuf {
     let base = format!(
         "{}{}{}",
         today(),
-        if curve_only { "-curve" } else { "" },
+        if curve_only {
+            tests.iter().map(|t| format!("-{t}")).collect::<String>()
+        } else {
+            String::new()
+        },
         if quick { "-quick" } else { "" }
     );
     unique_stem(dir, &base)

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::cell::Cell;
 
 pub const USAGE: &str =
-    "usage: runner [--quick] [--reps N] [--secs S] [--tests thr,lat,place,fan,inproc,curve] \
+    "usage: runner [--quick] [--reps N] [--secs S] [--tests thr,lat,place,fan,inproc,curve,plain] \
 [--only impl,...] [--zmtp PATH] [--peers DIR] [--zmtp-runtime current|multi] [--out DIR]";
 
 /// Throughput message sizes.
@@ -17,7 +17,7 @@ const FAN_SIZE: usize = 64;
 pub const FAN_SUBSCRIBERS: usize = 4;
 /// CURVE (opt-in `--tests curve`, zmtp and libzmq only): throughput sizes, latency size and
 /// the handshake test's round-trip size.
-const CURVE_THR_SIZES: [usize; 2] = [64, 1024];
+const CURVE_THR_SIZES: [usize; 3] = [64, 1024, 65536];
 const CURVE_LAT_SIZE: usize = 1;
 const CURVE_HS_SIZE: usize = 1;
 /// inproc (one process, both sides): throughput sizes and the latency size.
@@ -25,6 +25,10 @@ const INPROC_THR_SIZES: [usize; 4] = [1, 64, 1024, 65536];
 const INPROC_LAT_SIZE: usize = 1;
 /// The implementations with an inproc transport, and the channel baseline.
 const INPROC_IMPLS: [&str; 4] = ["zmtp", "libzmq", "omq", "mpsc"];
+/// PLAIN (opt-in `--tests plain`, zmtp and libzmq only): throughput sizes and latency size, each
+/// run over NULL too so that the two compare within one run.
+const PLAIN_THR_SIZES: [usize; 2] = [64, 1024];
+const PLAIN_LAT_SIZE: usize = 1;
 
 /// Runner settings.
 #[derive(Debug, Clone)]
@@ -145,7 +149,8 @@ impl Config {
             .expect("known implementation")
     }
 
-    /// zmtp and libzmq pairs only (the peers that support `--curve`), with the cross pairs.
+    /// zmtp and libzmq pairs only (the peers that support `--curve` and `--plain`), with the
+    /// cross pairs.
     fn curve_pairs(&self) -> Vec<Pair> {
         let mut pairs = self.pairs(true);
         pairs.retain(|p| {
@@ -219,6 +224,7 @@ impl Config {
                     size,
                     placement: Placement::Free,
                     curve: false,
+                    plain: false,
                     pairs: self.pairs(true),
                 });
             }
@@ -230,6 +236,7 @@ impl Config {
                     size,
                     placement: Placement::Free,
                     curve: false,
+                    plain: false,
                     pairs: self.pairs(true),
                 });
             }
@@ -241,6 +248,7 @@ impl Config {
                     size: 1,
                     placement,
                     curve: false,
+                    plain: false,
                     pairs: self.pairs(false),
                 });
             }
@@ -251,6 +259,7 @@ impl Config {
                 size: FAN_SIZE,
                 placement: Placement::Free,
                 curve: false,
+                plain: false,
                 pairs: self.pairs(false),
             });
         }
@@ -280,8 +289,35 @@ impl Config {
                     size,
                     placement: Placement::Free,
                     curve: true,
+                    plain: false,
                     pairs: self.curve_pairs(),
                 });
+            }
+        }
+        if has("plain") {
+            let tests = PLAIN_THR_SIZES
+                .map(|size| (Test::Thr, size))
+                .into_iter()
+                .chain([(Test::Lat, PLAIN_LAT_SIZE)]);
+            for (test, size) in tests {
+                // The NULL twin, unless the thr/lat groups already run it.
+                let null_runs = match test {
+                    Test::Thr => has("thr"),
+                    _ => has("lat"),
+                };
+                for plain in [false, true] {
+                    if !plain && null_runs {
+                        continue;
+                    }
+                    groups.push(Group {
+                        test,
+                        size,
+                        placement: Placement::Free,
+                        curve: false,
+                        plain,
+                        pairs: self.curve_pairs(),
+                    });
+                }
             }
         }
         groups
@@ -358,6 +394,8 @@ pub struct Group {
     pub placement: Placement,
     /// Over CURVE (`--curve` on both peers).
     pub curve: bool,
+    /// Over PLAIN (`--plain` on both peers).
+    pub plain: bool,
     pairs: Vec<Pair>,
 }
 
@@ -380,6 +418,8 @@ impl Group {
         };
         if self.curve {
             format!("CURVE {title}")
+        } else if self.plain {
+            format!("PLAIN {title}")
         } else {
             title
         }
@@ -393,6 +433,7 @@ impl Group {
                 size: self.size,
                 placement: self.placement,
                 curve: self.curve,
+                plain: self.plain,
                 pair: pair.clone(),
                 local: config.impls[pair.local].clone(),
                 remote: config.impls[pair.remote].clone(),

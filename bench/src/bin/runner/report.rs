@@ -23,6 +23,7 @@ fn baseline<'a>(cells: &'a [Cell], cell: &Cell, label: &str) -> Option<&'a Cell>
             && c.size == cell.size
             && c.placement == cell.placement
             && c.curve == cell.curve
+            && c.plain == cell.plain
             && c.pair.label == label
     })
 }
@@ -105,7 +106,11 @@ pub fn markdown(cells: &[Cell], meta: &Meta) -> String {
          PUB / largest SUB), MiB. Pairs `a→b`: a sends (PUSH, REQ), b binds (PULL, REP).\n"
     );
 
-    let plain = |test: Test| cells.iter().filter(move |c| c.test == test && !c.curve);
+    let plain = |test: Test| {
+        cells
+            .iter()
+            .filter(move |c| c.test == test && !c.curve && !c.plain)
+    };
     if plain(Test::Thr).next().is_some() {
         let _ = writeln!(md, "## PUSH→PULL throughput\n");
         let _ = writeln!(
@@ -162,6 +167,9 @@ pub fn markdown(cells: &[Cell], meta: &Meta) -> String {
 
     if cells.iter().any(|c| c.curve) {
         curve_section(&mut md, cells);
+    }
+    if cells.iter().any(|c| c.plain) {
+        plain_section(&mut md, cells);
     }
 
     if cells.iter().any(|c| c.test == Test::Fan) {
@@ -284,6 +292,56 @@ fn inproc_section(md: &mut String, cells: &[Cell]) {
     }
 }
 
+/// PLAIN next to NULL: the same pair, test and size over both mechanisms in one run.
+fn plain_section(md: &mut String, cells: &[Cell]) {
+    let _ = writeln!(md, "\n## PLAIN next to NULL\n");
+    let _ = writeln!(
+        md,
+        "Both peers with `--plain` (user and password \"perf\"; the binding side accepts \
+         anyone: libzmq through an allow-all ZAP handler, zmtp through an allow-all \
+         authenticator). PLAIN ÷ NULL: the PLAIN median over the NULL \
+         median of the same pair in this run (msg/s for throughput, p50 for latency: 1.00 = \
+         same cost). ×libzmq: the PLAIN row over libzmq's PLAIN row.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| test | pair | PLAIN | NULL | PLAIN ÷ NULL | ×libzmq | CPU s/M | runs |"
+    );
+    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|");
+    for cell in cells.iter().filter(|c| c.plain) {
+        let metric = cell.headline();
+        let test = match cell.test {
+            Test::Thr => format!("PUSH→PULL {} B msg/s", cell.size),
+            Test::Lat => format!("REQ→REP latency {} B p50 µs", cell.size),
+            _ => continue,
+        };
+        let null = cells.iter().find(|c| {
+            c.test == cell.test
+                && c.size == cell.size
+                && c.placement == cell.placement
+                && !c.curve
+                && !c.plain
+                && c.pair.label == cell.pair.label
+        });
+        let (null_value, vs_null) =
+            match (null.and_then(|n| n.summary(metric)), cell.summary(metric)) {
+                (Some(n), Some(p)) if n.median > 0.0 => {
+                    (human(n.median), format!("{:.2}", p.median / n.median))
+                }
+                _ => ("–".into(), "–".into()),
+            };
+        let _ = writeln!(
+            md,
+            "| {test} | {} | {} | {null_value} | {vs_null} | {} | {} | {} |",
+            cell.pair.label,
+            rng(cell, metric),
+            ratio(cells, cell, metric),
+            med(cell, Metric::CpuPerMillion),
+            runs(cell)
+        );
+    }
+}
+
 /// A row's test name and headline result, for the CURVE and inproc tables.
 fn headline_row(cell: &Cell) -> Option<(String, String)> {
     Some(match cell.test {
@@ -331,7 +389,7 @@ pub fn csv(cells: &[Cell]) -> String {
         Metric::ConnPerSec,
         Metric::ConnUs,
     ];
-    let mut out = String::from("test,curve,size,placement,pair,count");
+    let mut out = String::from("test,curve,plain,size,placement,pair,count");
     for m in metrics {
         let _ = write!(out, ",{}", metric_name(m));
     }
@@ -340,8 +398,14 @@ pub fn csv(cells: &[Cell]) -> String {
         for sample in &cell.samples {
             let _ = write!(
                 out,
-                "{:?},{},{},{:?},{},{}",
-                cell.test, cell.curve, cell.size, cell.placement, cell.pair.label, cell.count
+                "{:?},{},{},{},{:?},{},{}",
+                cell.test,
+                cell.curve,
+                cell.plain,
+                cell.size,
+                cell.placement,
+                cell.pair.label,
+                cell.count
             );
             for m in metrics {
                 let _ = write!(

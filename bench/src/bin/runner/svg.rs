@@ -18,7 +18,7 @@ const MARGIN: (f64, f64, f64, f64) = (70.0, 20.0, 40.0, 50.0); // left, right, t
 pub fn plot(cells: &[Cell]) -> String {
     let thr: Vec<&Cell> = cells
         .iter()
-        .filter(|c| c.test == Test::Thr && !c.curve)
+        .filter(|c| c.test == Test::Thr && !c.curve && !c.plain)
         .collect();
     let mut pairs: Vec<&str> = Vec::new();
     for c in &thr {

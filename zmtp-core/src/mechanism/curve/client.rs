@@ -10,11 +10,14 @@ use crate::connection::outbox::Outbox;
 use crate::error::{AuthError, ConnectionError, Malformed};
 use crate::keys::{KeyPair, PublicKey, KEY_LEN};
 use crate::metadata::Metadata;
-use crate::random::RandomSource;
+use crate::random::{RandomError, RandomSource};
 
 use super::cookie::COOKIE_LEN;
-use super::crypto::{key_at, nonce, open, salsa_box, seal_into, sealed_len, short_nonce};
+use super::crypto::{
+    key_at, nonce, open, salsa_box, seal_into, sealed_len, session_key, short_nonce,
+};
 use super::message::MessageCipher;
+use super::prefixed_box::SessionKey;
 use super::{
     body_size, CurveClientConfig, HELLO_PREFIX, INITIATE_PREFIX, READY_PREFIX, VOUCH_PREFIX,
     WELCOME_PREFIX,
@@ -37,7 +40,7 @@ pub(super) const VOUCH_LEN: usize = 16 + sealed_len(2 * KEY_LEN);
 
 enum State {
     ExpectWelcome,
-    ExpectReady { session: Box<SalsaBox> },
+    ExpectReady { session: Box<SessionKey> },
     Finished,
 }
 
@@ -70,13 +73,14 @@ impl std::fmt::Debug for CurveClient {
 }
 
 impl CurveClient {
-    /// Makes a transient key pair and sends HELLO.
+    /// Makes a transient key pair and sends HELLO; fails, sending nothing, when the random
+    /// source does.
     pub(crate) fn start(
         config: &CurveClientConfig,
         local: Metadata,
         out: &mut Outbox,
-    ) -> CurveClient {
-        let (transient, transient_public) = super::crypto::transient_keys(&*config.random);
+    ) -> Result<CurveClient, RandomError> {
+        let (transient, transient_public) = super::crypto::transient_keys(&*config.random)?;
         let with_server = salsa_box(&config.server_key, &transient);
         let mut client = CurveClient {
             server_key: config.server_key,
@@ -90,7 +94,7 @@ impl CurveClient {
             state: State::ExpectWelcome,
         };
         client.send_hello(out);
-        client
+        Ok(client)
     }
 
     fn take_nonce(&mut self) -> u64 {
@@ -149,8 +153,8 @@ impl CurveClient {
         let server_transient = PublicKey::from_bytes(key_at(&plaintext[..KEY_LEN]));
         let cookie = &plaintext[KEY_LEN..];
         debug_assert_eq!(cookie.len(), COOKIE_LEN);
-        let session = salsa_box(&server_transient, &self.transient);
-        self.send_initiate(&server_transient, cookie, &session, out);
+        let session = session_key(&server_transient, &self.transient);
+        self.send_initiate(&server_transient, cookie, &session, out)?;
         self.state = State::ExpectReady {
             session: Box::new(session),
         };
@@ -163,11 +167,11 @@ impl CurveClient {
         &mut self,
         server_transient: &PublicKey,
         cookie: &[u8],
-        session: &SalsaBox,
+        session: &SessionKey,
         out: &mut Outbox,
-    ) {
+    ) -> Result<(), RandomError> {
         let mut vouch_tail = [0u8; 16];
-        self.random.fill(&mut vouch_tail);
+        self.random.try_fill(&mut vouch_tail)?;
         let mut vouch = BytesMut::with_capacity(VOUCH_LEN);
         vouch.put_slice(&vouch_tail);
         let long_term = salsa_box(server_transient, &self.keys.secret().to_crypto());
@@ -189,6 +193,7 @@ impl CurveClient {
             let parts: [&[u8]; 3] = [self.keys.public().as_bytes(), &vouch, &metadata];
             seal_into(session, &short_nonce(INITIATE_PREFIX, nonce), &parts, buf);
         });
+        Ok(())
     }
 
     /// READY = nonce + Box[metadata](S'->C').

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::error::AuthError;
 use crate::keys::{PublicKey, KEY_LEN};
-use crate::random::RandomSource;
+use crate::random::{RandomError, RandomSource};
 
 use super::crypto::{key_at, nonce, open, seal_into, sealed_len};
 use super::COOKIE_PREFIX;
@@ -52,11 +52,11 @@ impl CookieKey {
         client_transient: &PublicKey,
         server_transient: &crypto_box::SecretKey,
         now: Instant,
-    ) -> (CookieKey, BytesMut) {
+    ) -> Result<(CookieKey, BytesMut), RandomError> {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
-        random.fill(&mut key[..]);
+        random.try_fill(&mut key[..])?;
         let mut nonce_tail = [0u8; 16];
-        random.fill(&mut nonce_tail);
+        random.try_fill(&mut nonce_tail)?;
         let secret = Zeroizing::new(server_transient.to_bytes());
 
         let mut cookie = BytesMut::with_capacity(COOKIE_LEN);
@@ -69,7 +69,7 @@ impl CookieKey {
             &mut cookie,
         );
         debug_assert_eq!(cookie.len(), COOKIE_LEN);
-        (CookieKey { key, issued: now }, cookie)
+        Ok((CookieKey { key, issued: now }, cookie))
     }
 
     /// Opens a cookie from INITIATE (exactly [`COOKIE_LEN`] bytes).

@@ -1,20 +1,25 @@
 //! NaCl boxes as CurveZMQ lays them out: a 16-byte Poly1305 tag, then the XSalsa20 ciphertext.
 //!
-//! `crypto_box` (X25519 + HSalsa20 + XSalsa20-Poly1305) seals between key pairs; `crypto_secretbox`
-//! (XSalsa20-Poly1305) seals the cookie under a symmetric key. Both are RustCrypto's pure-Rust
-//! implementations; their keys are zeroized on drop.
+//! `crypto_box` (X25519 + HSalsa20 + XSalsa20-Poly1305) seals between long-term and transient
+//! keys (HELLO, WELCOME, vouch); `crypto_secretbox` (XSalsa20-Poly1305) seals the cookie under a
+//! symmetric key. Both are RustCrypto's pure-Rust implementations. Between the two transient
+//! keys (INITIATE, READY, every MESSAGE) boxes go through [`SessionKey`], the same function
+//! composed from its primitives with the shared key computed once (see `prefixed_box`). All
+//! keys are zeroized on drop.
 
 use bytes::{BufMut, BytesMut};
-use crypto_box::aead::consts::U24;
+use crypto_box::aead::consts::{U16, U24};
 use crypto_box::aead::{AeadCore, AeadInPlace};
 use crypto_box::Nonce;
 use zeroize::Zeroizing;
 
 use crate::keys::{PublicKey, KEY_LEN};
-use crate::random::RandomSource;
+use crate::random::{RandomError, RandomSource};
+
+use super::prefixed_box::SessionKey;
 
 /// Bytes of the authentication tag in front of every box.
-pub(super) const TAG_LEN: usize = 16;
+pub(super) use super::prefixed_box::TAG_LEN;
 
 /// A long nonce: `prefix` followed by `rest` (24 bytes in all).
 pub(super) fn nonce(prefix: &[u8], rest: &[u8]) -> Nonce {
@@ -30,21 +35,74 @@ pub(super) fn short_nonce(prefix: &[u8; 16], counter: u64) -> Nonce {
     nonce(prefix, &counter.to_be_bytes())
 }
 
-/// Appends `tag + ciphertext` of the concatenated `parts` to `out`.
-pub(super) fn seal_into<C>(cipher: &C, nonce: &Nonce, parts: &[&[u8]], out: &mut BytesMut)
+/// A key that seals and opens boxes in place: RustCrypto's `SalsaBox` and `XSalsa20Poly1305`
+/// for the long-term and cookie boxes of the handshake, [`SessionKey`] between the transient keys
+/// (INITIATE, READY and every MESSAGE), so that one precomputed key serves the whole connection.
+pub(super) trait BoxKey {
+    /// Encrypts `data` in place and returns its tag.
+    fn seal_detached(&self, nonce: &Nonce, data: &mut [u8]) -> [u8; TAG_LEN];
+    /// Verifies `tag` and decrypts `data` in place; `false` (data untouched) when it fails.
+    fn open_detached(&self, nonce: &Nonce, data: &mut [u8], tag: &[u8; TAG_LEN]) -> bool;
+}
+
+impl BoxKey for SessionKey {
+    fn seal_detached(&self, nonce: &Nonce, data: &mut [u8]) -> [u8; TAG_LEN] {
+        self.seal_in_place(&(*nonce).into(), data)
+    }
+
+    fn open_detached(&self, nonce: &Nonce, data: &mut [u8], tag: &[u8; TAG_LEN]) -> bool {
+        self.open_in_place(&(*nonce).into(), data, tag).is_ok()
+    }
+}
+
+impl BoxKey for crypto_box::SalsaBox {
+    fn seal_detached(&self, nonce: &Nonce, data: &mut [u8]) -> [u8; TAG_LEN] {
+        aead_seal(self, nonce, data)
+    }
+
+    fn open_detached(&self, nonce: &Nonce, data: &mut [u8], tag: &[u8; TAG_LEN]) -> bool {
+        aead_open(self, nonce, data, tag)
+    }
+}
+
+impl BoxKey for crypto_secretbox::XSalsa20Poly1305 {
+    fn seal_detached(&self, nonce: &Nonce, data: &mut [u8]) -> [u8; TAG_LEN] {
+        aead_seal(self, nonce, data)
+    }
+
+    fn open_detached(&self, nonce: &Nonce, data: &mut [u8], tag: &[u8; TAG_LEN]) -> bool {
+        aead_open(self, nonce, data, tag)
+    }
+}
+
+fn aead_seal<C>(cipher: &C, nonce: &Nonce, data: &mut [u8]) -> [u8; TAG_LEN]
 where
-    C: AeadInPlace + AeadCore<NonceSize = U24>,
+    C: AeadInPlace + AeadCore<NonceSize = U24, TagSize = U16>,
 {
+    cipher
+        .encrypt_in_place_detached(nonce, b"", data)
+        .expect("XSalsa20-Poly1305 seals any length without associated data")
+        .into()
+}
+
+fn aead_open<C>(cipher: &C, nonce: &Nonce, data: &mut [u8], tag: &[u8; TAG_LEN]) -> bool
+where
+    C: AeadInPlace + AeadCore<NonceSize = U24, TagSize = U16>,
+{
+    cipher
+        .decrypt_in_place_detached(nonce, b"", data, tag.into())
+        .is_ok()
+}
+
+/// Appends `tag + ciphertext` of the concatenated `parts` to `out`.
+pub(super) fn seal_into(key: &impl BoxKey, nonce: &Nonce, parts: &[&[u8]], out: &mut BytesMut) {
     let start = out.len();
     out.put_bytes(0, TAG_LEN);
     for part in parts {
         out.put_slice(part);
     }
     let (tag_slot, body) = out[start..].split_at_mut(TAG_LEN);
-    let tag = cipher
-        .encrypt_in_place_detached(nonce, b"", body)
-        .expect("XSalsa20-Poly1305 seals any length without associated data");
-    tag_slot.copy_from_slice(&tag);
+    tag_slot.copy_from_slice(&key.seal_detached(nonce, body));
 }
 
 /// Bytes of a sealed box of `plaintext_len` bytes.
@@ -55,33 +113,37 @@ pub(super) const fn sealed_len(plaintext_len: usize) -> usize {
 /// Opens `tag + ciphertext`; `None` when the tag does not verify (wrong key, wrong nonce or
 /// altered bytes) or the box is shorter than a tag. The plaintext is zeroized when dropped: it
 /// may hold a transient secret key (cookie) or a long-term public key.
-pub(super) fn open<C>(cipher: &C, nonce: &Nonce, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>>
-where
-    C: AeadInPlace + AeadCore<NonceSize = U24>,
-{
+pub(super) fn open(key: &impl BoxKey, nonce: &Nonce, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     if sealed.len() < TAG_LEN {
         return None;
     }
     let (tag, ciphertext) = sealed.split_at(TAG_LEN);
     let mut plaintext = Zeroizing::new(ciphertext.to_vec());
-    cipher
-        .decrypt_in_place_detached(nonce, b"", &mut plaintext, tag.into())
-        .ok()?;
-    Some(plaintext)
+    let tag: &[u8; TAG_LEN] = tag.try_into().expect("split at TAG_LEN");
+    key.open_detached(nonce, &mut plaintext, tag)
+        .then_some(plaintext)
 }
 
 /// A transient key pair (C' and c', or S' and s'), fresh for one connection.
-pub(super) fn transient_keys(random: &dyn RandomSource) -> (crypto_box::SecretKey, PublicKey) {
+pub(super) fn transient_keys(
+    random: &dyn RandomSource,
+) -> Result<(crypto_box::SecretKey, PublicKey), RandomError> {
     let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-    random.fill(&mut bytes[..]);
+    random.try_fill(&mut bytes[..])?;
     let secret = crypto_box::SecretKey::from_bytes(*bytes);
     let public = PublicKey::from_bytes(secret.public_key().to_bytes());
-    (secret, public)
+    Ok((secret, public))
 }
 
 /// The X25519 key for `ours` with `theirs`, ready to seal and open boxes between them.
 pub(super) fn salsa_box(theirs: &PublicKey, ours: &crypto_box::SecretKey) -> crypto_box::SalsaBox {
     crypto_box::SalsaBox::new(&crypto_box::PublicKey::from_bytes(*theirs.as_bytes()), ours)
+}
+
+/// The precomputed key between our transient secret `ours` and the peer's transient public key
+/// `theirs`: INITIATE, READY and every MESSAGE of the connection are sealed with it.
+pub(super) fn session_key(theirs: &PublicKey, ours: &crypto_box::SecretKey) -> SessionKey {
+    SessionKey::new(theirs.as_bytes(), &Zeroizing::new(ours.to_bytes()))
 }
 
 /// Reads a 32-byte key from a slice that is known to be 32 bytes long.

@@ -14,14 +14,13 @@
 //! before its box is opened.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use crypto_box::aead::AeadInPlace;
-use crypto_box::SalsaBox;
 
 use crate::command::RawCommand;
 use crate::connection::outbox::Outbox;
 use crate::error::{AuthError, ConnectionError, Malformed};
 
-use super::crypto::{short_nonce, TAG_LEN};
+use super::crypto::short_nonce;
+use super::prefixed_box::{SessionKey, TAG_LEN};
 
 /// MESSAGE's name, as it starts the command body.
 const NAME: &[u8; 8] = b"\x07MESSAGE";
@@ -49,7 +48,9 @@ pub(crate) struct Opened {
 
 /// Seals our frames and opens the peer's, with the transient keys agreed in the handshake.
 pub(crate) struct MessageCipher {
-    session: SalsaBox,
+    /// The transient keys' precomputed box key, from the handshake (which sealed INITIATE and
+    /// READY with it).
+    session: SessionKey,
     send_prefix: &'static [u8; 16],
     recv_prefix: &'static [u8; 16],
     /// Our next short nonce.
@@ -71,7 +72,7 @@ impl MessageCipher {
     /// A cipher for the client side (`is_client`) or the server side, continuing the short
     /// nonce counters where the handshake left them.
     pub(super) fn new(
-        session: SalsaBox,
+        session: SessionKey,
         is_client: bool,
         next_nonce: u64,
         peer_nonce: u64,
@@ -99,7 +100,7 @@ impl MessageCipher {
         self.next_nonce = nonce.checked_add(1).expect("CURVE short nonces exhausted");
         let flags = if more { FLAG_MORE } else { 0 } | if command { FLAG_COMMAND } else { 0 };
         let len = MESSAGE_OVERHEAD + parts.iter().map(|p| p.len()).sum::<usize>();
-        let full_nonce = short_nonce(self.send_prefix, nonce);
+        let full_nonce = short_nonce(self.send_prefix, nonce).into();
         let session = &self.session;
         out.push_frame_with(false, false, len, |buf| {
             let start = buf.len();
@@ -111,9 +112,7 @@ impl MessageCipher {
                 buf.put_slice(part);
             }
             let (head, sealed) = buf[start..].split_at_mut(SEALED_AT);
-            let tag = session
-                .encrypt_in_place_detached(&full_nonce, b"", sealed)
-                .expect("XSalsa20-Poly1305 seals any length without associated data");
+            let tag = session.seal_in_place(&full_nonce, sealed);
             head[TAG_AT..].copy_from_slice(&tag);
         });
     }
@@ -143,13 +142,9 @@ impl MessageCipher {
             .into());
         }
         let (head, sealed) = body.split_at_mut(SEALED_AT);
+        let tag: &[u8; TAG_LEN] = head[TAG_AT..].try_into().expect("TAG_LEN bytes");
         self.session
-            .decrypt_in_place_detached(
-                &short_nonce(self.recv_prefix, nonce),
-                b"",
-                sealed,
-                head[TAG_AT..].into(),
-            )
+            .open_in_place(&short_nonce(self.recv_prefix, nonce).into(), sealed, tag)
             .map_err(|_| AuthError::BadBox { command: "MESSAGE" })?;
         self.peer_nonce = nonce;
         let flags = body[SEALED_AT];

@@ -17,12 +17,15 @@
 //! and INITIATE but the cookie key: its transient secret travels in the cookie.
 //!
 //! Files: [`crypto`] (boxes and nonces), [`cookie`], [`client`], [`server`], [`message`] (the
-//! MESSAGE cipher used once the handshake is done).
+//! MESSAGE cipher used once the handshake is done), [`prefixed_box`] (the box between transient
+//! keys, precomputed once per connection), [`mac`] (Poly1305, chosen by input length).
 
 mod client;
 mod cookie;
 mod crypto;
+mod mac;
 mod message;
+mod prefixed_box;
 mod server;
 
 use std::fmt;

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{BufMut, Bytes};
-use crypto_box::SalsaBox;
 
 use crate::command::RawCommand;
 use crate::connection::config::Config;
@@ -22,8 +21,11 @@ use crate::random::RandomSource;
 
 use super::client::{HELLO_SIZE, INITIATE_MIN_SIZE, VOUCH_LEN, WELCOME_SIZE};
 use super::cookie::{CookieKey, COOKIE_LEN};
-use super::crypto::{key_at, nonce, open, salsa_box, seal_into, short_nonce, transient_keys};
+use super::crypto::{
+    key_at, nonce, open, salsa_box, seal_into, session_key, short_nonce, transient_keys,
+};
 use super::message::MessageCipher;
+use super::prefixed_box::SessionKey;
 use super::{
     body_size, CurveServerConfig, HELLO_PREFIX, INITIATE_PREFIX, READY_PREFIX, VOUCH_PREFIX,
     WELCOME_PREFIX,
@@ -34,7 +36,7 @@ use crate::mechanism::{
 
 /// A client that passed every check and waits for the decision (or has it).
 struct Accepted {
-    session: SalsaBox,
+    session: SessionKey,
     client_key: PublicKey,
     metadata: Metadata,
     peer_nonce: u64,
@@ -151,11 +153,11 @@ impl CurveServer {
         )
         .ok_or(AuthError::BadBox { command: "HELLO" })?;
 
-        let (server_transient, server_transient_public) = transient_keys(&*self.random);
+        let (server_transient, server_transient_public) = transient_keys(&*self.random)?;
         let (cookie_key, cookie) =
-            CookieKey::issue(&*self.random, &client_transient, &server_transient, now);
+            CookieKey::issue(&*self.random, &client_transient, &server_transient, now)?;
         let mut welcome_tail = [0u8; 16];
-        self.random.fill(&mut welcome_tail);
+        self.random.try_fill(&mut welcome_tail)?;
         out.push_frame_with(false, true, WELCOME_SIZE, |buf| {
             buf.put_slice(b"\x07WELCOME");
             buf.put_slice(&welcome_tail);
@@ -201,7 +203,7 @@ impl CurveServer {
             }
             .into());
         }
-        let session = salsa_box(&contents.client_transient, &contents.server_transient);
+        let session = session_key(&contents.client_transient, &contents.server_transient);
         let plaintext = open(
             &session,
             &short_nonce(INITIATE_PREFIX, nonce_value),
