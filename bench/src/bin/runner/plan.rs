@@ -274,6 +274,7 @@ impl Config {
                     size,
                     placement: Placement::Free,
                     curve: false,
+                    plain: false,
                     pairs: self.inproc_pairs(),
                 });
             }
