@@ -230,8 +230,8 @@
 //!
 //! # Transports
 //!
-//! `tcp://host:port` (IPv4, IPv6, port 0 for any), `ipc://path` (Unix domain sockets) and
-//! `inproc://name`. Code written for one runs on the others unchanged: a service can start as a
+//! `tcp://host:port` (IPv4, IPv6, port 0 for any), `ipc://path` (Unix domain sockets; on other
+//! systems `ipc://` is [`Error::UnsupportedTransport`]) and `inproc://name`. Code written for one runs on the others unchanged: a service can start as a
 //! task beside its clients on inproc and move to another host on tcp by changing its endpoint
 //! string (the `microservices` example does).
 //!
