@@ -76,6 +76,11 @@ pub struct Options {
     /// once its application calls into the XPUB, usually to read the subscription; here it goes
     /// as the subscriber is admitted.)
     pub xpub_welcome_msg: Option<Bytes>,
+    /// PUSH, PULL, PUB, SUB, DEALER: each queue keeps only the newest message, so a reader
+    /// gets the latest state instead of a backlog, and sending never waits (ZMQ_CONFLATE,
+    /// default off; the high-water marks are then ignored). A multipart message is kept
+    /// whole (libzmq keeps one of its parts). Other kinds ignore it, as libzmq's do.
+    pub conflate: bool,
     /// REQ: each request carries a request-id frame (4 bytes, before the empty delimiter) that
     /// the REP side echoes, and a reply without the current id is dropped (ZMQ_REQ_CORRELATE,
     /// default off). With [`req_relaxed`](Self::req_relaxed), a late reply to an abandoned
@@ -118,6 +123,7 @@ impl Default for Options {
             router_handover: false,
             xpub_verbose: false,
             xpub_welcome_msg: None,
+            conflate: false,
             req_correlate: false,
             req_relaxed: false,
             security: Security::Null,
@@ -256,6 +262,12 @@ impl Options {
     /// Sets [`xpub_welcome_msg`](Self::xpub_welcome_msg).
     pub fn xpub_welcome_msg(mut self, message: impl Into<Bytes>) -> Self {
         self.xpub_welcome_msg = Some(message.into());
+        self
+    }
+
+    /// Sets [`conflate`](Self::conflate).
+    pub fn conflate(mut self, on: bool) -> Self {
+        self.conflate = on;
         self
     }
 

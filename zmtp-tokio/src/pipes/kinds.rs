@@ -15,6 +15,7 @@ macro_rules! kind {
         peer_subscriptions: $subs:ident,
         outbound: $outbound:ident
         $(, subscribes: $subscribes:literal)?
+        $(, conflates: $conflates:literal)?
     ) => {
         $(#[$doc])*
         #[derive(Debug, Default, Clone, Copy)]
@@ -29,6 +30,7 @@ macro_rules! kind {
             const PEER_SUBSCRIPTIONS: PeerSubscriptions = PeerSubscriptions::$subs;
             const OUTBOUND: Outbound = Outbound::$outbound;
             $(const SUBSCRIBES: bool = $subscribes;)?
+            $(const CONFLATES: bool = $conflates;)?
         }
     };
 }
@@ -46,7 +48,7 @@ kind! {
 kind! {
     /// DEALER: round robin out, fair queue in (RFC 28).
     Dealer: Dealer, admission: Any, inbound: Deliver, peer_subscriptions: Ignore,
-    outbound: RoundRobin
+    outbound: RoundRobin, conflates: true
 }
 kind! {
     /// ROUTER: receives with the sender's routing id in front, sends to the peer the first
@@ -57,12 +59,13 @@ kind! {
 kind! {
     /// PUB: publishes to the subscribers whose subscriptions match, dropping for those whose
     /// queue is full (RFC 29).
-    Pub: Pub, admission: Any, inbound: Discard, peer_subscriptions: Record, outbound: FanOut
+    Pub: Pub, admission: Any, inbound: Discard, peer_subscriptions: Record, outbound: FanOut,
+    conflates: true
 }
 kind! {
     /// SUB: receives what it subscribed to (RFC 29).
     Sub: Sub, admission: Any, inbound: Filter, peer_subscriptions: Ignore, outbound: None,
-    subscribes: true
+    subscribes: true, conflates: true
 }
 kind! {
     /// XPUB: a publisher that receives its subscribers' subscriptions as messages (RFC 29).
@@ -79,11 +82,12 @@ kind! {
 kind! {
     /// PUSH: round robin to the peers with room, waiting while none has (RFC 30).
     Push: Push, admission: Any, inbound: Discard, peer_subscriptions: Ignore,
-    outbound: RoundRobin
+    outbound: RoundRobin, conflates: true
 }
 kind! {
     /// PULL: fair queue from its peers (RFC 30).
-    Pull: Pull, admission: Any, inbound: Deliver, peer_subscriptions: Ignore, outbound: None
+    Pull: Pull, admission: Any, inbound: Deliver, peer_subscriptions: Ignore, outbound: None,
+    conflates: true
 }
 kind! {
     /// PAIR: one peer at a time, both ways (RFC 31).

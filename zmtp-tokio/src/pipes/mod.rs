@@ -56,6 +56,7 @@ impl<P: Policy> Pipes<P> {
             send_hwm: options.send_hwm,
             recv_hwm: options.recv_hwm,
             recv_bytes: options.recv_byte_limit(),
+            conflate: options.conflate && P::CONFLATES,
         };
         let settings = Settings {
             router_handover: options.router_handover,

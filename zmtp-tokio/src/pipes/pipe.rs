@@ -99,12 +99,14 @@ pub(crate) struct Limits {
     pub(crate) send_hwm: usize,
     pub(crate) recv_hwm: usize,
     pub(crate) recv_bytes: usize,
+    /// Each queue keeps only its newest message (ZMQ_CONFLATE): never full.
+    pub(crate) conflate: bool,
 }
 
 impl Limits {
     /// Whether an outbound queue of `len` messages is full (0: no limit).
     pub(crate) fn send_full(&self, len: usize) -> bool {
-        self.send_hwm != 0 && len >= self.send_hwm
+        !self.conflate && self.send_hwm != 0 && len >= self.send_hwm
     }
 
     /// Whether an outbound queue of `len` messages has drained to half its high-water mark:
@@ -116,7 +118,8 @@ impl Limits {
     /// Whether a receive queue holding `messages` that cost `bytes` is full: the check made
     /// before each message joins it.
     pub(crate) fn recv_full(&self, messages: usize, bytes: usize) -> bool {
-        (self.recv_hwm != 0 && messages >= self.recv_hwm) || bytes >= self.recv_bytes
+        !self.conflate
+            && ((self.recv_hwm != 0 && messages >= self.recv_hwm) || bytes >= self.recv_bytes)
     }
 
     /// How many more messages a receive queue holding `messages` that cost `bytes` takes
@@ -124,7 +127,7 @@ impl Limits {
     pub(crate) fn recv_room(&self, messages: usize, bytes: usize) -> usize {
         if self.recv_full(messages, bytes) {
             0
-        } else if self.recv_hwm == 0 {
+        } else if self.recv_hwm == 0 || self.conflate {
             usize::MAX
         } else {
             self.recv_hwm - messages

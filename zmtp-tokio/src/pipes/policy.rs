@@ -18,6 +18,8 @@ pub trait Policy: Send + Sync + Sized + 'static {
     const OUTBOUND: Outbound;
     /// Whether it subscribes to its peers (SUB, XSUB): its topics are sent to each.
     const SUBSCRIBES: bool = false;
+    /// Whether `Options::conflate` applies (PUSH, PULL, PUB, SUB, DEALER, as in libzmq).
+    const CONFLATES: bool = false;
 }
 
 /// Which peers a kind takes once their handshake succeeded.

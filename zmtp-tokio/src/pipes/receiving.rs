@@ -119,6 +119,15 @@ impl<P: Policy> PeerTable<P> {
             messages.clear();
             return 0;
         };
+        if limits.conflate {
+            // Only the newest message stays, replacing any the application has not taken.
+            if let Some(newest) = messages.pop_back() {
+                messages.clear();
+                messages.push_back(newest);
+                pipe.inbound.clear();
+                pipe.inbound_bytes = 0;
+            }
+        }
         let queued = pipe.inbound.len() + lent_messages;
         let mut bytes = pipe.inbound_bytes + lent_bytes;
         let mut taken = 0;

@@ -27,6 +27,11 @@ impl<P: Policy> PeerTable<P> {
         let Some(pipe) = self.pipes.get_mut(id) else {
             return;
         };
+        if self.limits.conflate {
+            // The newest message replaces whatever this peer had not taken yet.
+            self.queued_out -= pipe.outbound.len();
+            pipe.outbound.clear();
+        }
         pipe.outbound.push_back(message);
         self.queued_out += 1;
         pipe.wake_driver(&mut self.deferred);

@@ -67,6 +67,7 @@ fn table<P: Policy>(send_hwm: usize, recv_hwm: usize, router_handover: bool) -> 
         send_hwm,
         recv_hwm,
         recv_bytes: usize::MAX,
+        conflate: false,
     };
     let settings = Settings {
         router_handover,
