@@ -65,7 +65,33 @@ over_tcp_ipc_inproc!(
     sub_subscriptions_are_counted,
     sub_resubscribes_after_the_publisher_restarts,
     pub_sub_work_with_the_subscriber_bound_and_the_publisher_connecting,
+    inverted_matching_sends_each_subscriber_what_it_did_not_subscribe_to,
 );
+
+/// ZMQ_INVERT_MATCHING on the publisher and both subscribers: each gets only what none of its
+/// subscriptions match.
+async fn inverted_matching_sends_each_subscriber_what_it_did_not_subscribe_to(t: Transport) {
+    let inverted = || Options::default().invert_matching(true);
+    let mut publisher = PubSocket::with_options(inverted()).unwrap();
+    let ep = publisher.bind(t.bind_endpoint()).await.unwrap();
+    let mut subs = Vec::new();
+    for topic in ["a", "b"] {
+        let sub = SubSocket::with_options(inverted()).unwrap();
+        sub.subscribe(topic).unwrap();
+        sub.connect(&ep).unwrap();
+        subs.push(sub);
+    }
+    // Each probe reaches exactly one subscriber once both are connected and both topics
+    // have arrived (before that, a connected subscriber would take everything).
+    publish_until_taken(&mut publisher, "a-probe", 1).await;
+    publish_until_taken(&mut publisher, "b-probe", 1).await;
+    for m in ["a1", "b1", "c-last"] {
+        publisher.publish(m).unwrap();
+    }
+    let (sub_a, sub_b) = subs.split_at_mut(1);
+    assert_eq!(recv_until(&mut sub_a[0], "c-last", "b-probe").await, ["b1"]);
+    assert_eq!(recv_until(&mut sub_b[0], "c-last", "a-probe").await, ["a1"]);
+}
 
 // With raw peers speaking ZMTP byte by byte: not for inproc, which has no bytes.
 over_tcp_and_ipc!(pub_keeps_a_set_of_subscriptions_per_raw_subscriber,);

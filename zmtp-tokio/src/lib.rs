@@ -314,6 +314,7 @@
 //! | `router_handover` | ZMQ_ROUTER_HANDOVER | off | `pattern_dealer_router.rs`, `interop_dealer_router.rs` |
 //! | `xpub_verbose` | ZMQ_XPUB_VERBOSE | off | `interop_xpubsub.rs`, `split.rs` |
 //! | `xpub_welcome_msg` | ZMQ_XPUB_WELCOME_MSG | none | `pattern_pair_xpubsub.rs` (every transport), `interop_xpubsub.rs` (libzmq SUB and XPUB) |
+//! | `invert_matching` | ZMQ_INVERT_MATCHING (PUB, XPUB, SUB) | off | `pattern_pubsub.rs` (tcp, ipc, inproc), `interop_invert_matching.rs` (pyzmq's libzmq, both ways; the `zmq` crate has no setter) |
 //! | `conflate` | ZMQ_CONFLATE (PUSH, PULL, PUB, SUB, DEALER) | off | `conflate.rs` (every transport, paused clock), `interop_conflate.rs` (libzmq PUSH and PULL with the option) |
 //! | `req_correlate`, `req_relaxed` | ZMQ_REQ_CORRELATE, ZMQ_REQ_RELAXED | off, off | `req_recovery.rs`, `interop_req_recovery.rs` (libzmq REQ and ROUTER with the same options) |
 //! | `security`: `plain_client`/`plain_server`, `curve_client`/`curve_server`; `authenticator` | ZMQ_PLAIN_*, ZMQ_CURVE_*, ZAP | NULL | `security.rs`, `interop_security.rs`, `interop_security_edges.rs` |

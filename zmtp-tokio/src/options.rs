@@ -76,6 +76,10 @@ pub struct Options {
     /// once its application calls into the XPUB, usually to read the subscription; here it goes
     /// as the subscriber is admitted.)
     pub xpub_welcome_msg: Option<Bytes>,
+    /// PUB, XPUB: a message goes to the subscribers none of whose subscriptions match it; SUB:
+    /// receives the messages its subscriptions do not match (ZMQ_INVERT_MATCHING, default off).
+    /// Set it on both sides, as libzmq asks.
+    pub invert_matching: bool,
     /// PUSH, PULL, PUB, SUB, DEALER: each queue keeps only the newest message, so a reader
     /// gets the latest state instead of a backlog, and sending never waits (ZMQ_CONFLATE,
     /// default off; the high-water marks are then ignored). A multipart message is kept
@@ -123,6 +127,7 @@ impl Default for Options {
             router_handover: false,
             xpub_verbose: false,
             xpub_welcome_msg: None,
+            invert_matching: false,
             conflate: false,
             req_correlate: false,
             req_relaxed: false,
@@ -262,6 +267,12 @@ impl Options {
     /// Sets [`xpub_welcome_msg`](Self::xpub_welcome_msg).
     pub fn xpub_welcome_msg(mut self, message: impl Into<Bytes>) -> Self {
         self.xpub_welcome_msg = Some(message.into());
+        self
+    }
+
+    /// Sets [`invert_matching`](Self::invert_matching).
+    pub fn invert_matching(mut self, on: bool) -> Self {
+        self.invert_matching = on;
         self
     }
 

@@ -62,6 +62,7 @@ impl<P: Policy> Pipes<P> {
             router_handover: options.router_handover,
             xpub_verbose: options.xpub_verbose,
             xpub_welcome: options.xpub_welcome_msg.clone(),
+            invert_matching: options.invert_matching,
         };
         Pipes {
             table: Mutex::new(PeerTable::new(limits, settings).reporting_to(Arc::clone(context))),

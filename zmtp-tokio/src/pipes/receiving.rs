@@ -84,10 +84,12 @@ impl<P: Policy> PeerTable<P> {
             Rule::Deliver => Some(message),
             Rule::Discard => None,
             // A publisher may still send what was just cancelled.
-            Rule::Filter => self
-                .local
-                .matches(message.first().map_or(&[][..], |f| &f[..]))
-                .then_some(message),
+            Rule::Filter => {
+                let matches = self
+                    .local
+                    .matches(message.first().map_or(&[][..], |f| &f[..]));
+                (matches != self.settings.invert_matching).then_some(message)
+            }
             Rule::PrefixRoutingId => {
                 let routing_id = self.pipes.get(id)?.routing_id.clone()?;
                 message.push_front(routing_id);

@@ -152,10 +152,27 @@ impl<P: Policy> PeerTable<P> {
         matched.clear();
         self.published
             .for_each_prefix(topic, |holders| matched.extend_from_slice(holders));
-        if matched.len() > 1 {
+        if matched.len() > 1 || self.settings.invert_matching {
             // A peer holding two matching prefixes ("a", "ab") gets the message once.
             matched.sort_unstable_by_key(|id| id.index());
             matched.dedup();
+        }
+        if self.settings.invert_matching {
+            // Every subscriber but those (libzmq's reversed distribution): a cost in all the
+            // subscribers, which only this mode pays.
+            let others: Vec<PipeId> = self
+                .pipes
+                .iter()
+                .filter(|p| {
+                    p.usable()
+                        && matched
+                            .binary_search_by_key(&p.id.index(), |id| id.index())
+                            .is_err()
+                })
+                .map(|p| p.id)
+                .collect();
+            matched.clear();
+            matched.extend(others);
         }
         matched
     }

@@ -34,6 +34,8 @@ pub(crate) struct Settings {
     pub(crate) xpub_verbose: bool,
     /// XPUB: queued first to every peer it admits (ZMQ_XPUB_WELCOME_MSG).
     pub(crate) xpub_welcome: Option<Bytes>,
+    /// PUB, XPUB, SUB: subscriptions select what does not match (ZMQ_INVERT_MATCHING).
+    pub(crate) invert_matching: bool,
 }
 
 /// Messages of one pipe handed to the application's receive run and not yet read: they still
