@@ -422,5 +422,6 @@ pub mod raw {
 // ---- socket behaviour tests (pattern_*, lifecycle, hostile_*, fault_*, endpoints, no_fd_leak) ----
 pub mod faults;
 pub mod hostile;
+pub mod python_peer;
 pub mod raw_peer;
 pub mod socket_harness;

@@ -7,15 +7,14 @@ mod support;
 use support::*;
 use zmtp_tokio::{Options, PullSocket, PushSocket};
 
-/// A loopback port nobody listens on now.
-fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe bind");
-    probe.local_addr().expect("probe address").port()
+/// A loopback endpoint nobody listens on now.
+fn free_endpoint() -> String {
+    zmtp_tests::socket_harness::Transport::Tcp.free_endpoint()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_conflating_push_gives_a_libzmq_conflating_pull_only_the_newest() {
-    let endpoint = format!("tcp://127.0.0.1:{}", free_port());
+    let endpoint = free_endpoint();
     let mut push = PushSocket::with_options(Options::default().conflate(true)).unwrap();
     push.connect(endpoint.as_str()).unwrap();
     for i in 0..10 {
@@ -38,7 +37,7 @@ async fn our_conflating_push_gives_a_libzmq_conflating_pull_only_the_newest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_libzmq_conflating_push_gives_our_conflating_pull_only_the_newest() {
-    let endpoint = format!("tcp://127.0.0.1:{}", free_port());
+    let endpoint = free_endpoint();
     let ctx = context();
     let push = socket(&ctx, zmq::PUSH);
     push.set_conflate(true).unwrap();

@@ -2,47 +2,19 @@
 //! `zmq` crate has no setter for it, so the libzmq side is pyzmq's (tests/python/
 //! invert_matching.py; `scripts/test` installs pyzmq, and without it this test fails).
 
-use std::io::{BufRead, BufReader, Lines};
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
+use zmtp_tests::python_peer::PythonPeer;
 use zmtp_tests::socket_harness::{texts, within};
 use zmtp_tokio::{Options, PubSocket, SubSocket};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
-/// The Python peer, killed when dropped, and its output lines.
-struct Python {
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-}
-
-impl Drop for Python {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn python(args: &[&str]) -> Python {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/invert_matching.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (scripts/test installs pyzmq)");
-    let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    Python { child, lines }
-}
-
-impl Python {
-    fn line(&mut self) -> String {
-        self.lines
-            .next()
-            .expect("a line from the Python peer (is pyzmq installed?)")
-            .expect("readable output")
-    }
+fn python(args: &[&str]) -> PythonPeer {
+    PythonPeer::start(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/python/invert_matching.py"),
+        args,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,45 +4,22 @@
 //! system's that the other interop tests use. `scripts/test` installs pyzmq when it is missing;
 //! without it this test fails, it does not skip.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use zmtp_tests::python_peer::PythonPeer;
 use zmtp_tests::socket_harness::within;
 use zmtp_tokio::{ReqSocket, SubSocket};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
-/// The Python peer, killed when dropped.
-struct Python(Child);
-
-impl Drop for Python {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts the script on free ports; returns it with its REP and PUB endpoints.
-fn start_python_peer() -> (Python, String, String) {
+fn start_python_peer() -> (PythonPeer, String, String) {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../zmtp-tokio/examples/hello_python.py"
     );
-    let child = Command::new("python3")
-        .args([script, "*", "*"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (scripts/test installs pyzmq)");
-    let mut python = Python(child);
-    let mut lines = BufReader::new(python.0.stdout.take().expect("piped")).lines();
-    let mut endpoint = || {
-        lines
-            .next()
-            .expect("the script prints its endpoints (is pyzmq installed? `pip install pyzmq`)")
-            .expect("readable output")
-    };
-    let (rep, publisher) = (endpoint(), endpoint());
+    let mut python = PythonPeer::start(script, &["*", "*"]);
+    let (rep, publisher) = (python.line(), python.line());
     (python, rep, publisher)
 }
 

@@ -61,7 +61,9 @@ impl<P: Policy> Pipes<P> {
         let settings = Settings {
             router_handover: options.router_handover,
             xpub_verbose: options.xpub_verbose,
-            xpub_welcome: options.xpub_welcome_msg.clone(),
+            xpub_welcome: (P::SOCKET_TYPE == zmtp_core::SocketType::XPub)
+                .then(|| options.xpub_welcome_msg.clone())
+                .flatten(),
             invert_matching: options.invert_matching,
         };
         Pipes {

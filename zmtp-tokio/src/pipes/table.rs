@@ -32,7 +32,8 @@ pub(crate) struct Settings {
     /// XPUB: every subscription reaches the application, not only new topics
     /// (ZMQ_XPUB_VERBOSE).
     pub(crate) xpub_verbose: bool,
-    /// XPUB: queued first to every peer it admits (ZMQ_XPUB_WELCOME_MSG).
+    /// XPUB: queued first to every peer it admits (ZMQ_XPUB_WELCOME_MSG); `None` for every
+    /// other kind.
     pub(crate) xpub_welcome: Option<Bytes>,
     /// PUB, XPUB, SUB: subscriptions select what does not match (ZMQ_INVERT_MATCHING).
     pub(crate) invert_matching: bool,
@@ -234,13 +235,11 @@ impl<P: Policy> PeerTable<P> {
         pipe.evicted = false;
         // Topics are sent whole on admission; older incremental changes are superseded.
         pipe.commands.clear();
-        if P::SOCKET_TYPE == zmtp_core::SocketType::XPub {
-            if let Some(welcome) = &self.settings.xpub_welcome {
-                // Ahead of anything queued, past the high-water mark, as libzmq writes it
-                // into a new pipe; the subscriber keeps it if it subscribed to it.
-                pipe.outbound.push_front(Message::from(welcome.clone()));
-                self.queued_out += 1;
-            }
+        if let Some(welcome) = &self.settings.xpub_welcome {
+            // Ahead of anything queued, past the high-water mark, as libzmq writes it into a
+            // new pipe; the subscriber keeps it if it subscribed to it.
+            pipe.outbound.push_front(Message::from(welcome.clone()));
+            self.queued_out += 1;
         }
         let schedule = pipe.schedule.clone();
         self.refresh_lb(id);

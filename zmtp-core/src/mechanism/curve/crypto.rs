@@ -153,6 +153,7 @@ pub(super) fn key_at(bytes: &[u8]) -> [u8; KEY_LEN] {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_hex::{hex, hex32};
     use super::*;
 
     /// Boxes from libsodium (what libzmq 4.3 uses), captured by
@@ -197,16 +198,5 @@ mod tests {
             "6fe5470c737f85e65a79c7166812cc5a0862e85e9aedab9f1e1c8af8615c"
         );
         assert_eq!(out[..], hex(expected)[..]);
-    }
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    fn hex32(s: &str) -> [u8; 32] {
-        hex(s).try_into().unwrap()
     }
 }

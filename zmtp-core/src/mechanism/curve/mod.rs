@@ -27,6 +27,8 @@ mod mac;
 mod message;
 mod prefixed_box;
 mod server;
+#[cfg(test)]
+mod test_hex;
 
 use std::fmt;
 use std::sync::Arc;

@@ -89,6 +89,7 @@ fn hsalsa20(key: &[u8; 32], input: &[u8; 16]) -> Zeroizing<[u8; 32]> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_hex::{hex, hex32};
     use super::*;
     use crypto_box::aead::AeadInPlace;
     use proptest::prelude::*;
@@ -182,16 +183,5 @@ mod tests {
             prop_assert_eq!(&tag[..], &expected_tag[..]);
             prop_assert_eq!(&data, &expected);
         }
-    }
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    fn hex32(s: &str) -> [u8; 32] {
-        hex(s).try_into().unwrap()
     }
 }

@@ -16,24 +16,14 @@ use crate::engine::stop::StopWatch;
 use crate::engine::{Link, PipeId, Schedule, SocketContext};
 use crate::peer::Peer;
 
-/// A socket's end of the link.
+/// A socket's end of the link: what it was made of (read through `Deref`), and its state.
 pub(super) struct Side {
-    pub(super) context: Arc<SocketContext>,
-    pub(super) link: Link,
-    pub(super) pipe: PipeId,
-    pub(super) endpoint: Endpoint,
-    pub(super) stop: StopWatch,
-    /// The other socket, as this side admitted it.
-    pub(super) peer: Arc<Peer>,
-    /// A publisher's pipe: told when its queue was looked at (see [`Schedule`]).
-    pub(super) schedule: Option<Arc<Schedule>>,
+    parts: SideParts,
     /// Whether what arrives joins the receive queue unchanged (no `receive` pass needed).
     pub(super) unchanged: bool,
     /// The whole socket is closing: nothing more moves into it; what it queued is delivered
     /// within its linger time.
     pub(super) closing: bool,
-    /// Whether this is the connecting side (its pipe outlives the link).
-    pub(super) connecting: bool,
     pub(super) wake: Arc<SideWake>,
     /// `wake` as the waker this side's pipe keeps.
     waker: Waker,
@@ -46,9 +36,26 @@ pub(super) struct SideParts {
     pub(super) pipe: PipeId,
     pub(super) endpoint: Endpoint,
     pub(super) stop: StopWatch,
+    /// The other socket, as this side admitted it.
     pub(super) peer: Arc<Peer>,
+    /// A publisher's pipe: told when its queue was looked at (see [`Schedule`]).
     pub(super) schedule: Option<Arc<Schedule>>,
+    /// Whether this is the connecting side (its pipe outlives the link).
     pub(super) connecting: bool,
+}
+
+impl std::ops::Deref for Side {
+    type Target = SideParts;
+
+    fn deref(&self) -> &SideParts {
+        &self.parts
+    }
+}
+
+impl std::ops::DerefMut for Side {
+    fn deref_mut(&mut self) -> &mut SideParts {
+        &mut self.parts
+    }
 }
 
 impl Side {
@@ -62,15 +69,8 @@ impl Side {
         });
         Side {
             unchanged: parts.link.receives_unchanged(),
-            context: parts.context,
-            link: parts.link,
-            pipe: parts.pipe,
-            endpoint: parts.endpoint,
-            stop: parts.stop,
-            peer: parts.peer,
-            schedule: parts.schedule,
+            parts,
             closing: false,
-            connecting: parts.connecting,
             waker: Waker::from(Arc::clone(&wake)),
             wake,
         }
