@@ -113,6 +113,13 @@ impl Config {
                 env: zmtp_env,
             },
             Impl {
+                key: "zmtp-blocking",
+                label: "zmtp-blocking (this repo: the blocking API, main thread, 1 I/O worker)"
+                    .into(),
+                argv: peer("perf-blocking"),
+                env: vec![],
+            },
+            Impl {
                 key: "omq",
                 label: "omq-tokio 0.33.0".into(),
                 argv: peer("perf-omq"),
