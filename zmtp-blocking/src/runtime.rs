@@ -17,7 +17,7 @@ pub struct Runtime {
 
 /// Workers of [`Runtime::new`] and of the default runtime. One: the caller's thread already
 /// does half of the work (it polls its own send and receive futures), so on small machines a
-/// second worker only adds wake-ups across cores (measured in bench/results/blocking-*).
+/// second worker mostly adds wake-ups across cores (an expectation, not yet measured).
 pub const DEFAULT_WORKERS: usize = 1;
 
 impl Runtime {
