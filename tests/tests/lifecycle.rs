@@ -633,7 +633,8 @@ async fn heartbeat_drops_a_silent_peer_on_a_bound_socket(t: Transport) {
 }
 
 /// A peer answering READY with an incompatible socket type: HandshakeFailed, then the endpoint
-/// is given up (Closed), and no further connection attempt reaches the peer.
+/// is given up (ConnectStopped, saying why, then Closed), and no further connection attempt
+/// reaches the peer.
 async fn connect_gives_up_on_a_peer_of_an_incompatible_type(t: Transport) {
     let listener = RawListener::bind(t).await.unwrap();
     let push = PushSocket::new();
@@ -642,6 +643,18 @@ async fn connect_gives_up_on_a_peer_of_an_incompatible_type(t: Transport) {
     let mut raw = listener.accept().await.unwrap();
     let _ = raw.handshake("PUB").await;
     expect_incompatible(&mut monitor, LIMIT).await;
+    let next = next_event(&mut monitor, LIMIT).await;
+    assert!(
+        matches!(
+            next,
+            MonitorEvent::ConnectStopped {
+                reason: DisconnectReason::Connection(ConnectionError::Incompatible(_)),
+                dropped_messages: 0,
+                ..
+            }
+        ),
+        "{next:?}"
+    );
     let next = next_event(&mut monitor, LIMIT).await;
     assert!(matches!(next, MonitorEvent::Closed { .. }), "{next:?}");
     let again = tokio::time::timeout(Duration::from_millis(500), listener.accept()).await;
