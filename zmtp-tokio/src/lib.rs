@@ -477,6 +477,7 @@ mod options;
 mod peer;
 mod pipes;
 mod proxy;
+mod router_notify;
 mod security;
 mod socket;
 mod transport;
@@ -501,6 +502,7 @@ pub use monitor::{DisconnectReason, Monitor, MonitorEvent, Refusal};
 pub use options::{CurveKeys, Options};
 pub use peer::Peer;
 pub use proxy::{Proxy, ProxyControl, ProxyStats};
+pub use router_notify::RouterNotify;
 pub use security::{Authenticator, OsRandom, PeerAuth, Security};
 pub use socket::{
     AnySocket, Dealer, Duplex, Kind, Pair, ProxySocket, Pub, Pull, Push, RecvMessage, Rep, Req,

@@ -17,6 +17,7 @@ use zmtp_core::Message;
 
 use super::strategies::fair_queue_receiving;
 use super::{sealed, Kind, Socket};
+use crate::endpoint::IntoEndpoint;
 use crate::error::{Error, Result};
 use crate::pipes::kinds;
 use crate::pipes::Routed;
@@ -68,6 +69,23 @@ impl Socket<Router> {
         let mut message = message.into();
         message.push_front(identity.into());
         self.send(message).await
+    }
+
+    /// [`connect`](Socket::connect), with the peer of this endpoint routed by `routing_id`
+    /// instead of the id it announces or one generated (libzmq's ZMQ_CONNECT_ROUTING_ID, set
+    /// before the `connect` it applies to). Messages for `routing_id` can be sent at once:
+    /// they wait for the connection, as for any connecting endpoint, and the id stays with the
+    /// endpoint across reconnections until `disconnect`. Fails with
+    /// [`Error::InvalidRoutingId`] for an empty id, or one a peer of this socket has already
+    /// (libzmq asserts); another peer later announcing it is refused
+    /// ([`Refusal::DuplicateIdentity`](crate::Refusal::DuplicateIdentity)), even with
+    /// `router_handover`.
+    pub fn connect_with_routing_id(
+        &self,
+        endpoint: impl IntoEndpoint,
+        routing_id: impl Into<Bytes>,
+    ) -> Result<()> {
+        self.core.connect_routed(endpoint, Some(routing_id.into()))
     }
 
     /// The next message, with the routing id of the peer that sent it taken off the front.
