@@ -8,6 +8,10 @@
 //! over. A message for an unknown identity, or for a peer whose queue is full, is dropped;
 //! with [`Options::router_mandatory`](crate::Options::router_mandatory) the first fails with
 //! [`Error::HostUnreachable`] and the second waits.
+//! [`Options::router_notify`](crate::Options::router_notify) adds a message `[routing id,
+//! empty frame]` when a peer arrives and when it leaves, and
+//! [`connect_with_routing_id`](Socket::connect_with_routing_id) names a connected peer before
+//! it is even up.
 
 use std::future::poll_fn;
 use std::task::{Context, Poll};
