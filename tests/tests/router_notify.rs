@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use zmtp_tests::socket_harness::{texts, wait_for_event, within, Transport};
 use zmtp_tests::{on_virtual_time, over_every_transport};
-use zmtp_tokio::{DealerSocket, MonitorEvent, Options, RouterNotify, RouterSocket, TryRecvError};
+use zmtp_tokio::{
+    DealerSocket, DisconnectReason, MonitorEvent, Options, Refusal, RouterNotify, RouterSocket,
+    TryRecvError,
+};
 
 const LIMIT: Duration = Duration::from_secs(5);
 
@@ -16,6 +19,7 @@ on_virtual_time!(
     a_generated_routing_id_is_named_in_both_notifications,
     only_the_notifications_asked_for_arrive,
     a_disconnect_notification_waits_behind_a_full_queue_and_is_not_lost,
+    a_peer_refused_at_its_handshake_brings_no_notification,
 );
 
 fn notifying_router(notify: RouterNotify) -> RouterSocket {
@@ -117,5 +121,35 @@ async fn a_disconnect_notification_waits_behind_a_full_queue_and_is_not_lost(t: 
     assert_eq!(recv_texts(&mut router, "m0").await, ["C", "m0"]);
     assert_eq!(recv_texts(&mut router, "m1").await, ["C", "m1"]);
     assert_eq!(recv_texts(&mut router, "disconnect").await, ["C", ""]);
+    assert!(matches!(router.try_recv(), Err(TryRecvError::Empty)));
+}
+
+/// A peer refused for a taken identity never joined: neither notification names it, and the
+/// peer holding the identity is not reported gone.
+async fn a_peer_refused_at_its_handshake_brings_no_notification(t: Transport) {
+    let mut router = notifying_router(RouterNotify::ALL);
+    let mut monitor = router.monitor();
+    let ep = router.bind(t.bind_endpoint()).await.unwrap();
+    let first = DealerSocket::with_options(Options::default().identity("D")).unwrap();
+    first.connect(&ep).unwrap();
+    assert_eq!(recv_texts(&mut router, "connect").await, ["D", ""]);
+    let second = DealerSocket::with_options(Options::default().identity("D")).unwrap();
+    second.connect(&ep).unwrap();
+    let (event, _) = wait_for_event(&mut monitor, LIMIT, |e| {
+        matches!(e, MonitorEvent::HandshakeFailed { .. })
+    })
+    .await;
+    assert!(
+        matches!(
+            event,
+            MonitorEvent::HandshakeFailed {
+                reason: DisconnectReason::Refused(Refusal::DuplicateIdentity),
+                ..
+            }
+        ),
+        "{event:?}"
+    );
+    drop(second);
+    tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(matches!(router.try_recv(), Err(TryRecvError::Empty)));
 }
