@@ -195,6 +195,13 @@ pub(crate) fn describe(event: &MonitorEvent) -> String {
             "disconnected from {endpoint} ({}): {reason}",
             peer_info.address
         ),
+        MonitorEvent::ConnectStopped {
+            endpoint,
+            reason,
+            dropped_messages,
+        } => format!(
+            "stopped connecting to {endpoint}: {reason} ({dropped_messages} queued messages dropped)"
+        ),
         MonitorEvent::Closed { endpoint } => format!("closed {endpoint}"),
         other => format!("{other:?}"),
     }

@@ -305,6 +305,10 @@
 //! | `send_hwm`, `recv_hwm` | ZMQ_SNDHWM, ZMQ_RCVHWM | 1000, 1000 (and 4 MiB per receive queue) | `pattern_pipeline.rs`, `pattern_pubsub.rs`, `inproc.rs`, `hostile_slow_peers.rs` |
 //! | `linger` | ZMQ_LINGER | 30 s | `close_delivery.rs`, `close_property.rs`, `lifecycle.rs` |
 //! | `reconnect(interval, max)` | ZMQ_RECONNECT_IVL, ZMQ_RECONNECT_IVL_MAX | 100 ms, none (no backoff) | `lifecycle.rs`, `fault_listener_restart.rs` |
+//! | `reconnect_stop` ([`ReconnectStop`]) | ZMQ_RECONNECT_STOP (_CONN_REFUSED, _HANDSHAKE_FAILED, _AFTER_DISCONNECT) | never (but a refused handshake is not retried) | `connect_options.rs` (tcp, paused clock), `interop_connect_options.rs` (a libzmq CURVE server) |
+//! | `immediate` | ZMQ_IMMEDIATE | off | `connect_options.rs` (every transport), `interop_connect_options.rs` (our PUSH and libzmq's, same option) |
+//! | `tcp_keepalive`, `tcp_keepalive_idle`, `_interval`, `_count` ([`TcpTuning`]) | ZMQ_TCP_KEEPALIVE, _IDLE, _INTVL, _CNT | the OS's (libzmq: -1) | `connect_options.rs` (the kernel's timer in /proc/net/tcp, connecting and accepting), `transport/tcp_tuning.rs` unit tests |
+//! | `tcp_max_retransmit_timeout` | ZMQ_TCP_MAXRT (TCP_USER_TIMEOUT; Linux, Android, Fuchsia) | the OS's | `transport/tcp_tuning.rs` unit tests (read back from the socket) |
 //! | `handshake_timeout` | ZMQ_HANDSHAKE_IVL | 30 s | `lifecycle.rs`, `hostile_slow_peers.rs` |
 //! | `heartbeat(interval, timeout)`, `heartbeat_ttl` | ZMQ_HEARTBEAT_IVL, _TIMEOUT, _TTL | off | `lifecycle.rs`, `interop_heartbeat.rs` |
 //! | `max_message_size` | ZMQ_MAXMSGSIZE | 16 MiB (libzmq: none) | `hostile_framing.rs`, `hostile_memory.rs` |
@@ -321,6 +325,7 @@
 //! | `conflate` | ZMQ_CONFLATE (PUSH, PULL, PUB, SUB, DEALER) | off | `conflate.rs` (every transport, paused clock), `interop_conflate.rs` (libzmq PUSH and PULL with the option) |
 //! | `req_correlate`, `req_relaxed` | ZMQ_REQ_CORRELATE, ZMQ_REQ_RELAXED | off, off | `req_recovery.rs`, `interop_req_recovery.rs` (libzmq REQ and ROUTER with the same options) |
 //! | `security`: `plain_client`/`plain_server`, `curve_client`/`curve_server`; `authenticator` | ZMQ_PLAIN_*, ZMQ_CURVE_*, ZAP | NULL | `security.rs`, `interop_security.rs`, `interop_security_edges.rs` |
+//! | ZMQ_SNDTIMEO / ZMQ_RCVTIMEO | ZMQ_SNDTIMEO, ZMQ_RCVTIMEO | none (wait for ever) | here: wrap `send`/`recv` in `tokio::time::timeout` (both are cancel-safe); zmtp-blocking: `Socket::set_send_timeout`/`set_recv_timeout` (None = for ever, Some(0) = `Error::WouldBlock`, else `Error::TimedOut`), `zmtp-blocking/tests/timeouts.rs` |
 //! | `context` (inproc names) | `zmq_ctx_new` | [`Context::global`] | `inproc.rs` |
 //!
 //! A REQ whose reply may never come recovers with `req_relaxed` and `req_correlate`, and tokio's
@@ -351,6 +356,8 @@
 //! | `linger` (ZMQ_LINGER) | for ever | 30 s | a dropped socket must not keep tasks alive for ever for an unreachable peer; [`Socket::close`] waits for it |
 //! | what linger waits for | messages written to the kernel | messages read by the peer (it closed its side after our end of stream); see [Closing](#closing) | a close with unread input resets the connection, and the reset loses what the kernel had accepted |
 //! | reconnect after the peer refused our socket type or sent ERROR during the handshake | stops | stops | retrying cannot succeed |
+//! | `immediate` (ZMQ_IMMEDIATE): messages a peer's pipe held when its connection dropped | dropped with the pipe | kept for its reconnect, reported undelivered at close | a message `send` accepted is delivered or reported, never lost silently |
+//! | a connecting endpoint that gives up (RECONNECT_STOP, refused handshake) | its queue dropped silently | dropped, with the count in [`MonitorEvent::ConnectStopped`] | the application learns what was lost |
 //! | `ipc://` path already bound by a live process | socket file replaced | `Error::Bind` (address in use) | stealing a live endpoint is never what was meant; stale files are still replaced |
 //! | subscriptions a publisher keeps per subscriber | unlimited | 10,000 topics or 1 MiB; a subscriber asking for more is disconnected ([`Refusal::TooManySubscriptions`]) | a peer must not be able to exhaust a publisher's memory or make every publish slow |
 //! | transports | tcp, ipc, inproc, pgm, ... | tcp, ipc, inproc | the rest are outside ZMTP over streams |
@@ -483,6 +490,7 @@ mod options;
 mod peer;
 mod pipes;
 mod proxy;
+mod reconnect_stop;
 mod router_notify;
 mod security;
 mod socket;
@@ -508,6 +516,7 @@ pub use monitor::{DisconnectReason, Monitor, MonitorEvent, Refusal};
 pub use options::{CurveKeys, Options};
 pub use peer::Peer;
 pub use proxy::{Proxy, ProxyControl, ProxyStats};
+pub use reconnect_stop::ReconnectStop;
 pub use router_notify::RouterNotify;
 pub use security::{Authenticator, OsRandom, PeerAuth, Security};
 pub use socket::{
@@ -515,6 +524,7 @@ pub use socket::{
     ReuniteError, RouteByIdentity, Router, SendMessage, Socket, SocketReceiver, SocketSender, Sub,
     Subscribe, XPub, XSub,
 };
+pub use transport::TcpTuning;
 pub use try_error::{TryRecvError, TrySendError};
 pub use zmtp_core::{
     AuthDecision, AuthError, AuthRequest, ConnectionError, Credentials, DenyStatus, KeyPair,

@@ -72,6 +72,17 @@ pub enum MonitorEvent {
         /// ROUTER learns here which routing id is gone.
         peer_info: Arc<Peer>,
     },
+    /// A connecting endpoint gave up reconnecting: the peer refused the handshake, or a
+    /// condition of [`Options::reconnect_stop`](crate::Options::reconnect_stop) was met.
+    /// [`Closed`](Self::Closed) follows.
+    ConnectStopped {
+        /// The endpoint that was being connected to.
+        endpoint: Endpoint,
+        /// Why the last attempt failed.
+        reason: DisconnectReason,
+        /// Messages its queue held, which are dropped: they could only have gone to that peer.
+        dropped_messages: usize,
+    },
     /// A bound or connected endpoint was closed (unbind, disconnect or socket close).
     Closed {
         /// The endpoint.

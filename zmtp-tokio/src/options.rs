@@ -7,8 +7,10 @@ use bytes::Bytes;
 use zmtp_core::{KeyPair, Metadata, Password, PlainCredentials, PublicKey, SecretKey};
 
 use crate::engine::inproc::Context;
+use crate::reconnect_stop::ReconnectStop;
 use crate::router_notify::RouterNotify;
 use crate::security::{Authenticator, Security};
+use crate::transport::TcpTuning;
 
 /// Options of one socket. Set them before `bind`/`connect`; builder-style setters chain.
 ///
@@ -39,8 +41,20 @@ pub struct Options {
     pub reconnect_interval: Duration,
     /// Upper bound of exponential backoff (ZMQ_RECONNECT_IVL_MAX). `None` (default): no backoff.
     pub reconnect_interval_max: Option<Duration>,
+    /// When a connecting endpoint stops reconnecting (ZMQ_RECONNECT_STOP, default: never,
+    /// except after a refused handshake).
+    pub reconnect_stop: ReconnectStop,
     /// Time allowed for the ZMTP handshake (ZMQ_HANDSHAKE_IVL, default 30 s). `None`: unlimited.
     pub handshake_timeout: Option<Duration>,
+    /// TCP keepalive and retransmission timeout of tcp:// connections (ZMQ_TCP_KEEPALIVE,
+    /// _IDLE, _CNT, _INTVL, ZMQ_TCP_MAXRT; default: the operating system's).
+    pub tcp: TcpTuning,
+    /// PUSH, DEALER, REQ: a message is queued only to peers whose handshake has completed,
+    /// never to a connection still being made or re-made, so that it cannot wait there while
+    /// another peer is ready; with no such peer `send` waits (ZMQ_IMMEDIATE, default off).
+    /// What a connecting peer queued before it went away stays queued for its return (libzmq
+    /// drops it), and is reported undelivered at close.
+    pub immediate: bool,
     /// Send a PING this often (ZMQ_HEARTBEAT_IVL, default off).
     pub heartbeat_interval: Option<Duration>,
     /// Drop the connection when nothing arrives this long after a PING (ZMQ_HEARTBEAT_TIMEOUT;
@@ -131,7 +145,10 @@ impl Default for Options {
             linger: Some(Duration::from_secs(30)),
             reconnect_interval: Duration::from_millis(100),
             reconnect_interval_max: None,
+            reconnect_stop: ReconnectStop::NEVER,
             handshake_timeout: Some(zmtp_core::DEFAULT_HANDSHAKE_TIMEOUT),
+            tcp: TcpTuning::default(),
+            immediate: false,
             heartbeat_interval: None,
             heartbeat_timeout: None,
             heartbeat_ttl: None,
@@ -184,6 +201,48 @@ impl Options {
     /// Sets [`handshake_timeout`](Self::handshake_timeout).
     pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets [`reconnect_stop`](Self::reconnect_stop).
+    pub fn reconnect_stop(mut self, stop: ReconnectStop) -> Self {
+        self.reconnect_stop = stop;
+        self
+    }
+
+    /// Sets [`immediate`](Self::immediate).
+    pub fn immediate(mut self, on: bool) -> Self {
+        self.immediate = on;
+        self
+    }
+
+    /// Switches TCP keepalive on or off ([`TcpTuning::keepalive`]).
+    pub fn tcp_keepalive(mut self, on: bool) -> Self {
+        self.tcp.keepalive = Some(on);
+        self
+    }
+
+    /// Sets the idle time before the first keepalive probe ([`TcpTuning::keepalive_idle`]).
+    pub fn tcp_keepalive_idle(mut self, idle: Duration) -> Self {
+        self.tcp.keepalive_idle = Some(idle);
+        self
+    }
+
+    /// Sets the time between keepalive probes ([`TcpTuning::keepalive_interval`]).
+    pub fn tcp_keepalive_interval(mut self, interval: Duration) -> Self {
+        self.tcp.keepalive_interval = Some(interval);
+        self
+    }
+
+    /// Sets how many unanswered probes drop the connection ([`TcpTuning::keepalive_count`]).
+    pub fn tcp_keepalive_count(mut self, probes: u32) -> Self {
+        self.tcp.keepalive_count = Some(probes);
+        self
+    }
+
+    /// Sets the retransmission timeout ([`TcpTuning::max_retransmit_timeout`]).
+    pub fn tcp_max_retransmit_timeout(mut self, timeout: Duration) -> Self {
+        self.tcp.max_retransmit_timeout = Some(timeout);
         self
     }
 

@@ -13,6 +13,7 @@ use super::{Link, PipeId, SocketContext};
 use crate::close_report::Undelivered;
 use crate::endpoint::Endpoint;
 use crate::monitor::{DisconnectReason, MonitorEvent};
+use crate::reconnect_stop::ReconnectStop;
 use crate::transport::{self, Listener};
 
 /// Accepts connections until `stop` fires; each gets its own driver task.
@@ -26,7 +27,7 @@ pub(crate) async fn listen(
     loop {
         let accepted = tokio::select! {
             _ = stop.token().cancelled() => None,
-            accepted = listener.accept() => Some(accepted),
+            accepted = listener.accept(&context.options.tcp) => Some(accepted),
         };
         let Some(accepted) = accepted else { break };
         match accepted {
@@ -85,7 +86,7 @@ pub(crate) async fn connect(
         }
         let attempt = tokio::select! {
             _ = stop.token().cancelled(), if !stop.token().is_cancelled() => continue,
-            attempt = transport::connect(&endpoint) => attempt,
+            attempt = transport::connect(&endpoint, &options.tcp) => attempt,
         };
         match attempt {
             Ok(stream) => {
@@ -117,12 +118,24 @@ pub(crate) async fn connect(
                 if outcome.handshake_done {
                     backoff.reset();
                 }
-                if gives_up(&outcome) {
-                    tracing::warn!(%endpoint, reason = %outcome.reason, "not reconnecting");
+                if gives_up(&outcome, options.reconnect_stop) {
+                    // A connection cut short by the socket's own close is not a failure.
+                    if !stop.token().is_cancelled() {
+                        stop_connecting(&context, &link, pipe, &endpoint, outcome.reason);
+                    }
                     break;
                 }
             }
-            Err(e) => tracing::debug!(%endpoint, error = %e, "connect failed"),
+            Err(e) => {
+                tracing::debug!(%endpoint, error = %e, "connect failed");
+                if e.kind() == std::io::ErrorKind::ConnectionRefused
+                    && options.reconnect_stop.contains(ReconnectStop::CONN_REFUSED)
+                {
+                    let reason = DisconnectReason::Io(e.kind());
+                    stop_connecting(&context, &link, pipe, &endpoint, reason);
+                    break;
+                }
+            }
         }
         if stop.token().is_cancelled() && !keep_lingering(&context, &link, pipe) {
             break;
@@ -138,6 +151,23 @@ pub(crate) async fn connect(
         }
     }
     connecting_pipe_closed(&context, &link, pipe, endpoint);
+}
+
+/// A connecting endpoint gives up: the monitor hears why and how many queued messages are
+/// dropped with its pipe (by `connecting_pipe_closed`, which follows).
+fn stop_connecting(
+    context: &SocketContext,
+    link: &Link,
+    pipe: PipeId,
+    endpoint: &Endpoint,
+    reason: DisconnectReason,
+) {
+    tracing::warn!(%endpoint, %reason, "not reconnecting");
+    context.monitor.emit(MonitorEvent::ConnectStopped {
+        endpoint: endpoint.clone(),
+        reason,
+        dropped_messages: link.backlog(pipe).0,
+    });
 }
 
 /// A connecting endpoint's end: what its pipe still holds is reported undelivered when the
@@ -168,16 +198,21 @@ pub(crate) fn keep_lingering(context: &SocketContext, link: &Link, pipe: PipeId)
 /// Reconnecting cannot help when the peer is of a kind we cannot talk to or told us to stop
 /// with ERROR, e.g. a PLAIN or CURVE server refusing our credentials (libzmq stops reconnecting
 /// on handshake failures too; RFC 37: the same credentials must not be retried). Timeouts,
-/// transport errors and a server closing without ERROR (a temporary refusal) are retried.
-fn gives_up(outcome: &DriveOutcome) -> bool {
-    matches!(
-        outcome.reason,
-        DisconnectReason::Connection(
-            ConnectionError::Incompatible(_)
-                | ConnectionError::PeerError { .. }
-                | ConnectionError::Authentication(AuthError::Rejected { .. })
+/// transport errors and a server closing without ERROR (a temporary refusal) are retried,
+/// unless `stop` asks to give up on every failed handshake (ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED).
+fn gives_up(outcome: &DriveOutcome, stop: ReconnectStop) -> bool {
+    if outcome.handshake_done {
+        return false;
+    }
+    stop.contains(ReconnectStop::HANDSHAKE_FAILED)
+        || matches!(
+            outcome.reason,
+            DisconnectReason::Connection(
+                ConnectionError::Incompatible(_)
+                    | ConnectionError::PeerError { .. }
+                    | ConnectionError::Authentication(AuthError::Rejected { .. })
+            )
         )
-    ) && !outcome.handshake_done
 }
 
 /// The client address an authenticator sees for an accepted connection: for tcp the IP address
@@ -218,13 +253,19 @@ mod tests {
         let rejected = ConnectionError::Authentication(AuthError::Rejected {
             reason: Bytes::from_static(b"400"),
         });
-        assert!(gives_up(&outcome(rejected)));
-        assert!(!gives_up(&outcome(ConnectionError::Timeout(
-            Timeout::Handshake
-        ))));
-        assert!(!gives_up(&outcome(ConnectionError::Authentication(
-            AuthError::BadCookie
-        ))));
+        let never = ReconnectStop::NEVER;
+        assert!(gives_up(&outcome(rejected), never));
+        let timeout = outcome(ConnectionError::Timeout(Timeout::Handshake));
+        assert!(!gives_up(&timeout, never));
+        assert!(!gives_up(
+            &outcome(ConnectionError::Authentication(AuthError::BadCookie)),
+            never
+        ));
+        // Unless every failed handshake should stop it.
+        assert!(gives_up(&timeout, ReconnectStop::HANDSHAKE_FAILED));
+        let mut after_handshake = timeout;
+        after_handshake.handshake_done = true;
+        assert!(!gives_up(&after_handshake, ReconnectStop::HANDSHAKE_FAILED));
     }
 
     #[test]

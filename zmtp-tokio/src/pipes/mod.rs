@@ -59,6 +59,7 @@ impl<P: Policy> Pipes<P> {
             recv_hwm: options.recv_hwm,
             recv_bytes: options.recv_byte_limit(),
             conflate: options.conflate && P::CONFLATES,
+            immediate: options.immediate,
         };
         let settings = Settings {
             router_handover: options.router_handover,

@@ -80,9 +80,9 @@ impl Pipe {
     }
 
     /// Whether messages may be queued for it: while connected, and for a connecting pipe also
-    /// between connections.
-    pub(crate) fn usable(&self) -> bool {
-        self.connected || self.persistent
+    /// between connections unless `immediate` (ZMQ_IMMEDIATE) asks for completed connections.
+    pub(crate) fn usable(&self, immediate: bool) -> bool {
+        self.connected || (self.persistent && !immediate)
     }
 
     /// Wakes the driver if it waits for work, marking it scheduled: its waker goes into
@@ -105,6 +105,8 @@ pub(crate) struct Limits {
     pub(crate) recv_bytes: usize,
     /// Each queue keeps only its newest message (ZMQ_CONFLATE): never full.
     pub(crate) conflate: bool,
+    /// Messages go only to pipes whose handshake completed (ZMQ_IMMEDIATE).
+    pub(crate) immediate: bool,
 }
 
 impl Limits {

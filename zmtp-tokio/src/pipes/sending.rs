@@ -164,7 +164,7 @@ impl<P: Policy> PeerTable<P> {
                 .pipes
                 .iter()
                 .filter(|p| {
-                    p.usable()
+                    p.usable(self.limits.immediate)
                         && matched
                             .binary_search_by_key(&p.id.index(), |id| id.index())
                             .is_err()
@@ -181,7 +181,12 @@ impl<P: Policy> PeerTable<P> {
     pub(crate) fn broadcast(&mut self, message: &Message) -> usize {
         let mut matched = std::mem::take(&mut self.matched);
         matched.clear();
-        matched.extend(self.pipes.iter().filter(|p| p.usable()).map(|p| p.id));
+        matched.extend(
+            self.pipes
+                .iter()
+                .filter(|p| p.usable(self.limits.immediate))
+                .map(|p| p.id),
+        );
         let sent = self.queue_copies(&matched, message);
         self.matched = matched;
         sent

@@ -147,7 +147,8 @@ impl<P: Policy> PeerTable<P> {
         let Some(pipe) = self.pipes.get_mut(id) else {
             return;
         };
-        let wanted = pipe.usable() && !limits.send_full(pipe.outbound.len()) && !self.closed;
+        let wanted =
+            pipe.usable(limits.immediate) && !limits.send_full(pipe.outbound.len()) && !self.closed;
         if wanted {
             self.lb.insert(id, &mut pipe.lb_slot);
         } else {

@@ -68,6 +68,7 @@ fn table<P: Policy>(send_hwm: usize, recv_hwm: usize, router_handover: bool) -> 
         recv_hwm,
         recv_bytes: usize::MAX,
         conflate: false,
+        immediate: false,
     };
     let settings = Settings {
         router_handover,

@@ -17,6 +17,9 @@ mod ipc;
 #[cfg(feature = "test-util")]
 pub(crate) mod memory;
 mod tcp;
+mod tcp_tuning;
+
+pub use tcp_tuning::TcpTuning;
 
 /// A bound listener.
 #[derive(Debug)]
@@ -44,10 +47,11 @@ impl Listener {
         }
     }
 
-    /// Accepts one connection; returns it with the peer's address as text.
-    pub(crate) async fn accept(&mut self) -> io::Result<(Stream, String)> {
+    /// Accepts one connection (tuned by `tuning` when it is TCP); returns it with the peer's
+    /// address as text.
+    pub(crate) async fn accept(&mut self, tuning: &TcpTuning) -> io::Result<(Stream, String)> {
         match self {
-            Listener::Tcp(l) => tcp::accept(l).await,
+            Listener::Tcp(l) => tcp::accept(l, tuning).await,
             #[cfg(unix)]
             Listener::Ipc(l) => l.accept().await,
             #[cfg(feature = "test-util")]
@@ -56,10 +60,10 @@ impl Listener {
     }
 }
 
-/// Opens a connection to `endpoint`.
-pub(crate) async fn connect(endpoint: &Endpoint) -> io::Result<Stream> {
+/// Opens a connection to `endpoint` (tuned by `tuning` when it is TCP).
+pub(crate) async fn connect(endpoint: &Endpoint, tuning: &TcpTuning) -> io::Result<Stream> {
     match endpoint {
-        Endpoint::Tcp { host, port } => tcp::connect(host, *port).await,
+        Endpoint::Tcp { host, port } => tcp::connect(host, *port, tuning).await,
         #[cfg(unix)]
         Endpoint::Ipc(path) => ipc::connect(path).await,
         #[cfg(not(unix))]

@@ -1,10 +1,11 @@
-//! `tcp://`: TCP_NODELAY on every stream (batching happens in user space).
+//! `tcp://`: TCP_NODELAY on every stream (batching happens in user space), and the socket's
+//! [`TcpTuning`] (keepalive, retransmission timeout).
 
 use std::io;
 
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{Listener, Stream};
+use super::{Listener, Stream, TcpTuning};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 
@@ -30,14 +31,19 @@ pub(super) async fn bind(
     Ok((Listener::Tcp(listener), Endpoint::from_socket_addr(local)))
 }
 
-pub(super) async fn accept(listener: &TcpListener) -> io::Result<(Stream, String)> {
+pub(super) async fn accept(
+    listener: &TcpListener,
+    tuning: &TcpTuning,
+) -> io::Result<(Stream, String)> {
     let (s, addr) = listener.accept().await?;
     s.set_nodelay(true)?;
+    tuning.apply(&s)?;
     Ok((Stream::Tcp(s), addr.to_string()))
 }
 
-pub(super) async fn connect(host: &str, port: u16) -> io::Result<Stream> {
+pub(super) async fn connect(host: &str, port: u16, tuning: &TcpTuning) -> io::Result<Stream> {
     let s = TcpStream::connect((host, port)).await?;
     s.set_nodelay(true)?;
+    tuning.apply(&s)?;
     Ok(Stream::Tcp(s))
 }
