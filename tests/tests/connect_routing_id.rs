@@ -19,6 +19,7 @@ on_virtual_time!(
     the_assigned_id_stays_across_reconnections,
     an_empty_or_taken_id_is_refused,
     a_peer_announcing_an_assigned_id_is_refused_even_with_handover,
+    with_immediate_an_assigned_id_is_unreachable_until_its_connection_is_up,
 );
 
 fn router_named(identity: &str) -> RouterSocket {
@@ -126,4 +127,33 @@ async fn a_peer_announcing_an_assigned_id_is_refused_even_with_handover(t: Trans
         ),
         "{event:?}"
     );
+}
+
+/// With `immediate` (ZMQ_IMMEDIATE) nothing queues for a connection not yet made, so an
+/// assigned id is unreachable until then (libzmq creates the pipe on connection), and
+/// reachable from then on.
+async fn with_immediate_an_assigned_id_is_unreachable_until_its_connection_is_up(t: Transport) {
+    let options = Options::default().immediate(true).router_mandatory(true);
+    let mut client = RouterSocket::with_options(options).unwrap();
+    let mut monitor = client.monitor();
+    let ep = t.bind_endpoint();
+    client
+        .connect_with_routing_id(ep.as_str(), "assigned")
+        .unwrap();
+    let early = client.send_to("assigned", "too early").await;
+    assert!(
+        matches!(&early, Err(Error::HostUnreachable(id)) if id == "assigned"),
+        "{early:?}"
+    );
+    let mut server = RouterSocket::new();
+    server.bind(ep.as_str()).await.unwrap();
+    wait_for_event(&mut monitor, LIMIT, |e| {
+        matches!(e, MonitorEvent::HandshakeSucceeded { .. })
+    })
+    .await;
+    client.send_to("assigned", "now").await.unwrap();
+    let (_, got) = within(LIMIT, "server recv", server.recv_from())
+        .await
+        .unwrap();
+    assert_eq!(texts(&got), ["now"]);
 }

@@ -78,8 +78,9 @@ impl Socket<Router> {
     /// [`connect`](Socket::connect), with the peer of this endpoint routed by `routing_id`
     /// instead of the id it announces or one generated (libzmq's ZMQ_CONNECT_ROUTING_ID, set
     /// before the `connect` it applies to). Messages for `routing_id` can be sent at once:
-    /// they wait for the connection, as for any connecting endpoint, and the id stays with the
-    /// endpoint across reconnections until `disconnect`. Fails with
+    /// they wait for the connection, as for any connecting endpoint (with
+    /// [`immediate`](crate::Options::immediate), the id is unreachable until the connection
+    /// is up), and the id stays with the endpoint across reconnections until `disconnect`. Fails with
     /// [`Error::InvalidRoutingId`] for an empty id, or one a peer of this socket has already
     /// (libzmq asserts); another peer later announcing it is refused
     /// ([`Refusal::DuplicateIdentity`](crate::Refusal::DuplicateIdentity)), even with
