@@ -42,6 +42,15 @@ pub enum Error {
     /// A ROUTER with [`Options::router_mandatory`](crate::Options::router_mandatory) was given
     /// a message for an identity that no connected peer has (libzmq's EHOSTUNREACH).
     HostUnreachable(bytes::Bytes),
+    /// A ROUTER's [`connect_with_routing_id`](crate::Socket::connect_with_routing_id) was given
+    /// an empty routing id (libzmq's EINVAL), or one that a peer of the socket already has
+    /// (libzmq asserts).
+    InvalidRoutingId {
+        /// The routing id given.
+        routing_id: bytes::Bytes,
+        /// Why it cannot be used.
+        reason: &'static str,
+    },
     /// The socket was closed.
     Closed,
     /// The options are invalid.
@@ -77,6 +86,9 @@ impl fmt::Display for Error {
             Error::InvalidState(why) => write!(f, "invalid socket state: {why}"),
             Error::NotSupported(what) => write!(f, "not supported by this socket type: {what}"),
             Error::HostUnreachable(id) => write!(f, "no connected peer has the identity {id:?}"),
+            Error::InvalidRoutingId { routing_id, reason } => {
+                write!(f, "routing id {routing_id:?} cannot be used: {reason}")
+            }
             Error::Closed => f.write_str("socket closed"),
             Error::Config(e) => write!(f, "invalid options: {e}"),
             Error::Random(e) => write!(f, "the operating system's random generator failed: {e}"),

@@ -316,6 +316,9 @@
 //! | `properties` | ZMQ_METADATA | none | `security.rs`, `hostile_handshake.rs` |
 //! | `router_mandatory` | ZMQ_ROUTER_MANDATORY | off | `pattern_dealer_router.rs`, `interop_dealer_router.rs` |
 //! | `router_handover` | ZMQ_ROUTER_HANDOVER | off | `pattern_dealer_router.rs`, `interop_dealer_router.rs` |
+//! | `router_notify` ([`RouterNotify`] flags) | ZMQ_ROUTER_NOTIFY (ROUTER; libzmq draft), ZMQ_NOTIFY_CONNECT, ZMQ_NOTIFY_DISCONNECT | none | `router_notify.rs` (every transport, paused clock), `interop_router_options.rs` (our ROUTER, a libzmq DEALER leaving; no libzmq at hand has the draft option) |
+//! | `probe_router` | ZMQ_PROBE_ROUTER (ROUTER, DEALER, REQ) | off | `probe_router.rs` (every transport, paused clock), `interop_router_options.rs` (libzmq DEALER and ROUTER, both ways) |
+//! | [`Socket::connect_with_routing_id`] (ROUTER) | ZMQ_CONNECT_ROUTING_ID | a generated or announced id | `connect_routing_id.rs` (every transport, paused clock), `interop_router_options.rs` (libzmq ROUTER, pyzmq ROUTER) |
 //! | `xpub_verbose` | ZMQ_XPUB_VERBOSE | off | `interop_xpubsub.rs`, `split.rs` |
 //! | `xpub_welcome_msg` | ZMQ_XPUB_WELCOME_MSG | none | `pattern_pair_xpubsub.rs` (every transport), `interop_xpubsub.rs` (libzmq SUB and XPUB) |
 //! | `invert_matching` | ZMQ_INVERT_MATCHING (PUB, XPUB, SUB) | off | `pattern_pubsub.rs` (tcp, ipc, inproc), `interop_invert_matching.rs` (pyzmq's libzmq, both ways; the `zmq` crate has no setter) |
@@ -358,6 +361,9 @@
 //! | `ipc://` path already bound by a live process | socket file replaced | `Error::Bind` (address in use) | stealing a live endpoint is never what was meant; stale files are still replaced |
 //! | subscriptions a publisher keeps per subscriber | unlimited | 10,000 topics or 1 MiB; a subscriber asking for more is disconnected ([`Refusal::TooManySubscriptions`]) | a peer must not be able to exhaust a publisher's memory or make every publish slow |
 //! | transports | tcp, ipc, inproc, pgm, ... | tcp, ipc, inproc | the rest are outside ZMTP over streams |
+//! | `router_notify`: a notification when the application's queue for the peer is full | lost | queued past the high-water mark | it is the only sign of the event |
+//! | `probe_router` on a connecting socket | one probe per `connect` (written into the pipe once) | one probe per connection, reconnections included | a ROUTER peer that generates ids gives the reconnected peer a new one, which it learns from the probe |
+//! | `connect_with_routing_id` with an id a peer has | assertion (abort) | [`Error::InvalidRoutingId`] | a library must not abort its host |
 //! | an inproc connector after its binder went | stays unlinked | links to the next socket binding the name | behaves as a tcp connector does, so that moving a service between transports changes nothing |
 //!
 //! # Security
@@ -485,6 +491,7 @@ mod peer;
 mod pipes;
 mod proxy;
 mod reconnect_stop;
+mod router_notify;
 mod security;
 mod socket;
 mod transport;
@@ -510,6 +517,7 @@ pub use options::{CurveKeys, Options};
 pub use peer::Peer;
 pub use proxy::{Proxy, ProxyControl, ProxyStats};
 pub use reconnect_stop::ReconnectStop;
+pub use router_notify::RouterNotify;
 pub use security::{Authenticator, OsRandom, PeerAuth, Security};
 pub use socket::{
     AnySocket, Dealer, Duplex, Kind, Pair, ProxySocket, Pub, Pull, Push, RecvMessage, Rep, Req,

@@ -8,6 +8,7 @@ use zmtp_core::{KeyPair, Metadata, Password, PlainCredentials, PublicKey, Secret
 
 use crate::engine::inproc::Context;
 use crate::reconnect_stop::ReconnectStop;
+use crate::router_notify::RouterNotify;
 use crate::security::{Authenticator, Security};
 use crate::transport::TcpTuning;
 
@@ -81,6 +82,20 @@ pub struct Options {
     /// and the older connection is closed, instead of the newcomer being refused
     /// (ZMQ_ROUTER_HANDOVER, default off).
     pub router_handover: bool,
+    /// ROUTER: the application receives `[routing id, empty frame]` for each peer that
+    /// completes its handshake ([`RouterNotify::CONNECT`]), and for each such peer that goes
+    /// away ([`RouterNotify::DISCONNECT`]), after every message that peer sent
+    /// (ZMQ_ROUTER_NOTIFY, libzmq 4.3's draft option, default none). Not for a peer closed by
+    /// `disconnect`/`unbind` or whose identity another took over (`router_handover`): its
+    /// queue is dropped, and the newcomer's connect names the identity. Unlike libzmq, a
+    /// notification joins a full receive queue instead of being lost.
+    pub router_notify: RouterNotify,
+    /// ROUTER, DEALER, REQ: each new connection first sends the peer an empty message (one
+    /// empty frame), right after the handshake and ahead of anything queued, so that a
+    /// ROUTER peer learns the routing id at once (ZMQ_PROBE_ROUTER, default off). Sent on
+    /// every connection, reconnections included (libzmq writes it once per pipe: for a
+    /// `connect`, only on the first connection). Other kinds ignore it.
+    pub probe_router: bool,
     /// XPUB: every subscription message reaches the application, not only those for topics
     /// new to the socket (ZMQ_XPUB_VERBOSE, default off).
     pub xpub_verbose: bool,
@@ -142,6 +157,8 @@ impl Default for Options {
             properties: Metadata::new(),
             router_mandatory: false,
             router_handover: false,
+            router_notify: RouterNotify::NONE,
+            probe_router: false,
             xpub_verbose: false,
             xpub_welcome_msg: None,
             invert_matching: false,
@@ -314,6 +331,18 @@ impl Options {
     /// Sets [`router_handover`](Self::router_handover).
     pub fn router_handover(mut self, on: bool) -> Self {
         self.router_handover = on;
+        self
+    }
+
+    /// Sets [`router_notify`](Self::router_notify).
+    pub fn router_notify(mut self, notify: RouterNotify) -> Self {
+        self.router_notify = notify;
+        self
+    }
+
+    /// Sets [`probe_router`](Self::probe_router).
+    pub fn probe_router(mut self, on: bool) -> Self {
+        self.probe_router = on;
         self
     }
 

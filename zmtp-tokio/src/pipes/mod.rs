@@ -14,6 +14,7 @@ pub(crate) mod active;
 mod drops;
 mod guard;
 pub(crate) mod kinds;
+mod notify;
 pub(crate) mod pipe;
 pub(crate) mod policy;
 mod receiving;
@@ -29,12 +30,13 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::task::Context;
 
-use zmtp_core::Message;
+use zmtp_core::{Message, SocketType};
 
 use crate::engine::context::lock;
 use crate::engine::{Admitted, Inbound, PipeId, PipeLink, SocketContext, SubscriptionCommand};
 use crate::monitor::Refusal;
 use crate::peer::Peer;
+use crate::router_notify::RouterNotify;
 
 pub(crate) use guard::TableGuard;
 pub(crate) use pipe::Limits;
@@ -62,10 +64,20 @@ impl<P: Policy> Pipes<P> {
         let settings = Settings {
             router_handover: options.router_handover,
             xpub_verbose: options.xpub_verbose,
-            xpub_welcome: (P::SOCKET_TYPE == zmtp_core::SocketType::XPub)
+            xpub_welcome: (P::SOCKET_TYPE == SocketType::XPub)
                 .then(|| options.xpub_welcome_msg.clone())
                 .flatten(),
             invert_matching: options.invert_matching,
+            router_notify: if P::SOCKET_TYPE == SocketType::Router {
+                options.router_notify
+            } else {
+                RouterNotify::NONE
+            },
+            probe_router: options.probe_router
+                && matches!(
+                    P::SOCKET_TYPE,
+                    SocketType::Router | SocketType::Dealer | SocketType::Req
+                ),
         };
         Pipes {
             table: Mutex::new(PeerTable::new(limits, settings).reporting_to(Arc::clone(context))),

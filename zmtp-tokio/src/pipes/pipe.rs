@@ -30,6 +30,9 @@ pub(crate) struct Pipe {
     pub(crate) evicted: bool,
     /// ROUTER: the identity that routes to this peer while it is connected.
     pub(crate) routing_id: Option<Bytes>,
+    /// ROUTER `connect_with_routing_id`: `routing_id` was given by the application for this
+    /// connecting pipe, so it stays across reconnections, whatever the peer announces.
+    pub(crate) assigned_routing_id: bool,
     pub(crate) outbound: VecDeque<Message>,
     pub(crate) inbound: VecDeque<Message>,
     /// What `inbound` costs (see [`queued_cost`]).
@@ -62,6 +65,7 @@ impl Pipe {
             persistent,
             evicted: false,
             routing_id: None,
+            assigned_routing_id: false,
             outbound: VecDeque::new(),
             inbound: VecDeque::new(),
             inbound_bytes: 0,

@@ -86,7 +86,8 @@ impl<P: Policy> PeerTable<P> {
         }
     }
 
-    /// ROUTER: queues `message` for the connected peer whose identity is `routing_id`.
+    /// ROUTER: queues `message` for the connected peer whose identity is `routing_id` (or
+    /// the connecting endpoint `connect_with_routing_id` gave it to, while it may queue).
     pub(crate) fn send_routed(
         &mut self,
         routing_id: &[u8],
@@ -97,6 +98,9 @@ impl<P: Policy> PeerTable<P> {
             .routing
             .lookup(routing_id)
             .and_then(|id| self.pipes.get(id))
+            // With `immediate`, an assigned id names nobody until its connection completes, as
+            // libzmq then has no pipe for it.
+            .filter(|p| p.usable(self.limits.immediate))
         else {
             return Routed::Unroutable(message);
         };

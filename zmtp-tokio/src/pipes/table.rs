@@ -23,6 +23,7 @@ use crate::endpoint::Endpoint;
 use crate::engine::{Admitted, PipeId, SocketContext, SubscriptionCommand};
 use crate::monitor::Refusal;
 use crate::peer::Peer;
+use crate::router_notify::RouterNotify;
 
 /// Settings of the table beyond the limits.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +38,12 @@ pub(crate) struct Settings {
     pub(crate) xpub_welcome: Option<Bytes>,
     /// PUB, XPUB, SUB: subscriptions select what does not match (ZMQ_INVERT_MATCHING).
     pub(crate) invert_matching: bool,
+    /// ROUTER: connect and disconnect notices for the application (ZMQ_ROUTER_NOTIFY); none
+    /// for every other kind.
+    pub(crate) router_notify: RouterNotify,
+    /// ROUTER, DEALER, REQ: an empty message queued first to every peer admitted
+    /// (ZMQ_PROBE_ROUTER); off for every other kind.
+    pub(crate) probe_router: bool,
 }
 
 /// Messages of one pipe handed to the application's receive run and not yet read: they still
@@ -190,6 +197,25 @@ impl<P: Policy> PeerTable<P> {
         self.insert(endpoint, true)
     }
 
+    /// ROUTER `connect_with_routing_id`: a connecting endpoint's pipe that routes by
+    /// `routing_id` from now on, before any connection, and keeps it across reconnections.
+    /// `None` (and no pipe) when a peer of the socket has that id already.
+    pub(crate) fn insert_persistent_routed(
+        &mut self,
+        endpoint: Endpoint,
+        routing_id: Bytes,
+    ) -> Option<PipeId> {
+        if self.routing.lookup(&routing_id).is_some() {
+            return None;
+        }
+        let id = self.insert(endpoint, true);
+        let pipe = self.pipes.get_mut(id).expect("just inserted");
+        pipe.routing_id = Some(routing_id.clone());
+        pipe.assigned_routing_id = true;
+        self.routing.insert(routing_id, id);
+        Some(id)
+    }
+
     /// A connection completed its handshake: admit it into its pipe (a new one for accepted
     /// connections), or refuse it (PAIR already has a peer; ROUTER identity taken).
     pub(crate) fn admit(
@@ -242,9 +268,19 @@ impl<P: Policy> PeerTable<P> {
             pipe.outbound.push_front(Message::from(welcome.clone()));
             self.queued_out += 1;
         }
+        if self.settings.probe_router {
+            // Ahead of anything queued, past the high-water mark, as libzmq writes it into a
+            // pipe as it attaches: the peer's first message, which tells a ROUTER our id.
+            pipe.outbound.push_front(Message::from(Bytes::new()));
+            self.queued_out += 1;
+        }
         let schedule = pipe.schedule.clone();
         self.refresh_lb(id);
         wake(&mut self.send_waker);
+        if self.settings.router_notify.contains(RouterNotify::CONNECT) {
+            // Before anything the peer sends: its messages join the queue after admission.
+            self.notify_peer_event(id);
+        }
         Ok(Admitted {
             pipe: id,
             topics,
@@ -261,12 +297,25 @@ impl<P: Policy> PeerTable<P> {
         existing: Option<PipeId>,
         announced: &Bytes,
     ) -> Result<Bytes, Refusal> {
+        let assigned = existing
+            .and_then(|id| self.pipes.get(id))
+            .filter(|p| p.assigned_routing_id)
+            .and_then(|p| p.routing_id.clone());
+        if let Some(assigned) = assigned {
+            // The application named this peer at `connect`; what it announces does not count.
+            return Ok(assigned);
+        }
         if announced.is_empty() {
             return Ok(self.routing.generate());
         }
         match self.routing.lookup(announced) {
             Some(holder) if Some(holder) != existing => {
-                if !self.settings.router_handover {
+                // An id the application assigned is never taken over: it names that endpoint.
+                let assigned = self
+                    .pipes
+                    .get(holder)
+                    .is_some_and(|p| p.assigned_routing_id);
+                if !self.settings.router_handover || assigned {
                     return Err(Refusal::DuplicateIdentity);
                 }
                 self.routing.remove(announced);
@@ -291,7 +340,8 @@ impl<P: Policy> PeerTable<P> {
         let Some(pipe) = self.pipes.get_mut(id) else {
             return;
         };
-        if std::mem::take(&mut pipe.connected) {
+        let was_connected = std::mem::take(&mut pipe.connected);
+        if was_connected {
             self.connected -= 1;
         }
         pipe.evicted = false;
@@ -299,8 +349,23 @@ impl<P: Policy> PeerTable<P> {
         if let Some(schedule) = &pipe.schedule {
             schedule.ran();
         }
-        if let Some(routing_id) = pipe.routing_id.take() {
-            self.routing.remove(&routing_id);
+        if was_connected
+            && self
+                .settings
+                .router_notify
+                .contains(RouterNotify::DISCONNECT)
+        {
+            // After every message the connection delivered: its driver detaches only once
+            // they are all in the queue. An evicted peer has no id left to name.
+            self.notify_peer_event(id);
+        }
+        let Some(pipe) = self.pipes.get_mut(id) else {
+            return;
+        };
+        if !pipe.assigned_routing_id {
+            if let Some(routing_id) = pipe.routing_id.take() {
+                self.routing.remove(&routing_id);
+            }
         }
         if !pipe.persistent {
             self.queued_out -= pipe.outbound.len();

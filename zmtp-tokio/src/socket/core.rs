@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use zmtp_core::Message;
 
 use crate::close_report::CloseReport;
@@ -126,10 +127,34 @@ impl<P: Policy> SocketCore<P> {
     }
 
     pub(crate) fn connect(&self, endpoint: impl IntoEndpoint) -> Result<()> {
+        self.connect_routed(endpoint, None)
+    }
+
+    /// `connect`, with the routing id its peer gets (ROUTER `connect_with_routing_id`).
+    pub(crate) fn connect_routed(
+        &self,
+        endpoint: impl IntoEndpoint,
+        routing_id: Option<Bytes>,
+    ) -> Result<()> {
         runtime()?;
         let endpoint = endpoint.into_endpoint()?;
         endpoint.check_connectable()?;
-        let pipe = self.table().insert_persistent(endpoint.clone());
+        let pipe = match routing_id {
+            None => self.table().insert_persistent(endpoint.clone()),
+            Some(routing_id) if routing_id.is_empty() => {
+                return Err(Error::InvalidRoutingId {
+                    routing_id,
+                    reason: "it is empty",
+                })
+            }
+            Some(routing_id) => self
+                .table()
+                .insert_persistent_routed(endpoint.clone(), routing_id.clone())
+                .ok_or(Error::InvalidRoutingId {
+                    routing_id,
+                    reason: "a peer of this socket has it already",
+                })?,
+        };
         let stop = self.owner.context.endpoint_stop();
         self.owner.context.endpoints().push(EndpointEntry {
             requested: endpoint.clone(),

@@ -8,6 +8,10 @@
 //! over. A message for an unknown identity, or for a peer whose queue is full, is dropped;
 //! with [`Options::router_mandatory`](crate::Options::router_mandatory) the first fails with
 //! [`Error::HostUnreachable`] and the second waits.
+//! [`Options::router_notify`](crate::Options::router_notify) adds a message `[routing id,
+//! empty frame]` when a peer arrives and when it leaves, and
+//! [`connect_with_routing_id`](Socket::connect_with_routing_id) names a connected peer before
+//! it is even up.
 
 use std::future::poll_fn;
 use std::task::{Context, Poll};
@@ -17,6 +21,7 @@ use zmtp_core::Message;
 
 use super::strategies::fair_queue_receiving;
 use super::{sealed, Kind, Socket};
+use crate::endpoint::IntoEndpoint;
 use crate::error::{Error, Result};
 use crate::pipes::kinds;
 use crate::pipes::Routed;
@@ -68,6 +73,24 @@ impl Socket<Router> {
         let mut message = message.into();
         message.push_front(identity.into());
         self.send(message).await
+    }
+
+    /// [`connect`](Socket::connect), with the peer of this endpoint routed by `routing_id`
+    /// instead of the id it announces or one generated (libzmq's ZMQ_CONNECT_ROUTING_ID, set
+    /// before the `connect` it applies to). Messages for `routing_id` can be sent at once:
+    /// they wait for the connection, as for any connecting endpoint (with
+    /// [`immediate`](crate::Options::immediate), the id is unreachable until the connection
+    /// is up), and the id stays with the endpoint across reconnections until `disconnect`. Fails with
+    /// [`Error::InvalidRoutingId`] for an empty id, or one a peer of this socket has already
+    /// (libzmq asserts); another peer later announcing it is refused
+    /// ([`Refusal::DuplicateIdentity`](crate::Refusal::DuplicateIdentity)), even with
+    /// `router_handover`.
+    pub fn connect_with_routing_id(
+        &self,
+        endpoint: impl IntoEndpoint,
+        routing_id: impl Into<Bytes>,
+    ) -> Result<()> {
+        self.core.connect_routed(endpoint, Some(routing_id.into()))
     }
 
     /// The next message, with the routing id of the peer that sent it taken off the front.
