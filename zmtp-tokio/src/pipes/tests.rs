@@ -168,7 +168,7 @@ proptest! {
                 _ => {}
             }
             // Publishing reaches exactly the pipes whose subscriptions match.
-            let reached = table.fan_out(&Message::from(&b"abc"[..]));
+            let reached = table.fan_out(&Message::from(&b"abc"[..]), None).unwrap();
             let matching = (0..PEERS)
                 .filter(|&i| (model[i].connected || persistent[i]) && !model[i].topics.is_empty())
                 .count();

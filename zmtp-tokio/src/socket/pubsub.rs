@@ -29,13 +29,10 @@ impl sealed::Sealed for Pub {
 
     fn poll_send_raw(
         socket: &mut Socket<Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         slot: &mut Option<Message>,
     ) -> Poll<Result<()>> {
-        Poll::Ready(match slot.take() {
-            Some(message) => socket.core.fan_out(&message, true).map(drop),
-            None => Err(crate::Error::InvalidState("message already sent")),
-        })
+        socket.core.poll_fan_out(cx, slot)
     }
 }
 impl Kind for Pub {}
