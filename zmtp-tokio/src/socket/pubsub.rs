@@ -1,5 +1,6 @@
 //! PUB and SUB (RFC 29): the publisher filters by each subscriber's subscriptions and drops
-//! for subscribers at their high-water mark, never blocking; the subscriber keeps counted
+//! for subscribers at their high-water mark, never blocking (unless
+//! [`xpub_nodrop`](crate::Options::xpub_nodrop) is on); the subscriber keeps counted
 //! subscriptions, sends them to every publisher (again after each reconnect) and fair-queues.
 
 use std::task::{Context, Poll};

@@ -4,8 +4,12 @@
 //! XPUB publishes like PUB, and receives its subscribers' subscriptions as messages: `1 topic`
 //! for a topic no other subscriber had (every subscription with
 //! [`Options::xpub_verbose`](crate::Options::xpub_verbose)), `0 topic` when the last
-//! subscriber of a topic cancels it or leaves. It also receives any other message a
-//! subscriber sends (an XSUB's upstream messages).
+//! subscriber of a topic cancels it or leaves (every cancellation with
+//! [`Options::xpub_verboser`](crate::Options::xpub_verboser)). It also receives any other
+//! message a subscriber sends (an XSUB's upstream messages). With
+//! [`Options::xpub_manual`](crate::Options::xpub_manual) it applies no subscription itself:
+//! the application reads each one and applies its choice with `subscribe` and `unsubscribe`
+//! (see [`Socket<XPub>`](Socket#impl-Socket<XPub>)).
 //!
 //! XSUB receives everything its publishers send (no filtering: the publishers filter), and
 //! sends messages: `1 topic` subscribes, `0 topic` cancels (both are kept and re-sent after a
