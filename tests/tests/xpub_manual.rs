@@ -41,6 +41,14 @@ async fn a_manual_xpub_applies_only_what_the_application_decides(t: Transport) {
     first.connect(&ep).unwrap();
     assert_eq!(notice(&mut xpub).await, b"\x01A");
     assert_eq!(xpub.publish("A0").unwrap(), 0, "not applied by the socket");
+    // As in libzmq, a `1 topic` the application sends is a message to publish, not a
+    // subscription (libzmq's manual XPUB subscribes through ZMQ_SUBSCRIBE only).
+    assert_eq!(xpub.publish(&b"\x01A"[..]).unwrap(), 0);
+    assert_eq!(
+        xpub.publish("A0").unwrap(),
+        0,
+        "sending `1 A` subscribed nobody"
+    );
     xpub.subscribe("A").unwrap();
     assert_eq!(xpub.publish("A1").unwrap(), 1);
     assert_eq!(

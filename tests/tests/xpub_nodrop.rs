@@ -32,6 +32,7 @@ on_virtual_time!(
     a_nodrop_xpub_waits_for_a_full_subscriber_and_loses_nothing,
     a_nodrop_pub_refuses_without_waiting_and_hands_the_message_back,
     a_nodrop_send_held_back_by_a_subscriber_goes_on_when_it_leaves,
+    a_nodrop_sink_waits_for_room_instead_of_failing,
 );
 
 fn nodrop() -> Options {
@@ -163,4 +164,39 @@ async fn a_nodrop_send_held_back_by_a_subscriber_goes_on_when_it_leaves(t: Trans
         .await
         .unwrap();
     assert_eq!(sent.unwrap(), 0, "queued for nobody: no subscriber is left");
+}
+
+/// As a `Sink`, a NODROP publisher is not ready while a subscriber is full (the message to
+/// come is not known yet), so that `start_send` never has to refuse what it was given.
+async fn a_nodrop_sink_waits_for_room_instead_of_failing(t: Transport) {
+    use futures::SinkExt;
+    let mut xpub = XPubSocket::with_options(nodrop()).unwrap();
+    let ep = xpub.bind(t.bind_endpoint()).await.unwrap();
+    let mut sub = slow_subscriber(&ep.to_string());
+    within(LIMIT, "the subscription", xpub.recv())
+        .await
+        .unwrap();
+    let mut fed = 0;
+    while let Ok(fed_one) =
+        tokio::time::timeout(Duration::from_secs(1), xpub.feed(numbered(fed))).await
+    {
+        fed_one.expect("a Sink that was ready takes the message");
+        fed += 1;
+        assert!(fed < MESSAGES, "the Sink never waited");
+    }
+    let reader = tokio::spawn(async move {
+        for i in 0..=fed {
+            let got = within(LIMIT, "a message", sub.recv()).await.unwrap();
+            assert_eq!(number(&got), format!("m{i}"));
+        }
+    });
+    within(
+        LIMIT,
+        "the Sink takes it once there is room",
+        xpub.feed(numbered(fed)),
+    )
+    .await
+    .unwrap();
+    within(LIMIT, "all read", reader).await.unwrap();
+    assert_eq!(xpub.dropped_messages(), 0);
 }
