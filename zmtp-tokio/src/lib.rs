@@ -321,6 +321,9 @@
 //! | [`Socket::connect_with_routing_id`] (ROUTER) | ZMQ_CONNECT_ROUTING_ID | a generated or announced id | `connect_routing_id.rs` (every transport, paused clock), `interop_router_options.rs` (libzmq ROUTER, pyzmq ROUTER) |
 //! | `xpub_verbose` | ZMQ_XPUB_VERBOSE | off | `interop_xpubsub.rs`, `split.rs` |
 //! | `xpub_welcome_msg` | ZMQ_XPUB_WELCOME_MSG | none | `pattern_pair_xpubsub.rs` (every transport), `interop_xpubsub.rs` (libzmq SUB and XPUB) |
+//! | `xpub_verboser` | ZMQ_XPUB_VERBOSER (implies verbose; `xpub_verbose` clears it, as in libzmq) | off | `xpub_verboser.rs` (paused clock), `interop_xpub_options.rs` (libzmq SUBs) |
+//! | `xpub_nodrop` | ZMQ_XPUB_NODROP (PUB, XPUB): `send` waits, `try_send` and `publish` fail with `WouldBlock` | off | `xpub_nodrop.rs` (paused clock), `interop_xpub_options.rs` (a libzmq SUB; pyzmq's XPUB with the option) |
+//! | `xpub_manual` | ZMQ_XPUB_MANUAL, with ZMQ_SUBSCRIBE/ZMQ_UNSUBSCRIBE as `Socket<XPub>::subscribe`/`unsubscribe` | off | `xpub_manual.rs` (paused clock), `interop_xpub_options.rs` (a libzmq SUB; pyzmq's XPUB with the option) |
 //! | `invert_matching` | ZMQ_INVERT_MATCHING (PUB, XPUB, SUB) | off | `pattern_pubsub.rs` (tcp, ipc, inproc), `interop_invert_matching.rs` (pyzmq's libzmq, both ways; the `zmq` crate has no setter) |
 //! | `conflate` | ZMQ_CONFLATE (PUSH, PULL, PUB, SUB, DEALER) | off | `conflate.rs` (every transport, paused clock), `interop_conflate.rs` (libzmq PUSH and PULL with the option) |
 //! | `req_correlate`, `req_relaxed` | ZMQ_REQ_CORRELATE, ZMQ_REQ_RELAXED | off, off | `req_recovery.rs`, `interop_req_recovery.rs` (libzmq REQ and ROUTER with the same options) |

@@ -99,6 +99,21 @@ pub struct Options {
     /// XPUB: every subscription message reaches the application, not only those for topics
     /// new to the socket (ZMQ_XPUB_VERBOSE, default off).
     pub xpub_verbose: bool,
+    /// XPUB: like [`xpub_verbose`](Self::xpub_verbose), and every cancellation reaches the
+    /// application too, not only the last one of a topic (a subscriber leaving reports each
+    /// of its topics) (ZMQ_XPUB_VERBOSER, default off). It implies verbose, as in libzmq.
+    pub xpub_verboser: bool,
+    /// PUB, XPUB: a subscriber whose queue is at its high-water mark holds the message back
+    /// instead of missing it: `send` waits until every matching subscriber has room, and
+    /// `try_send` and `publish` fail with [`Error::WouldBlock`](crate::Error::WouldBlock)
+    /// without queuing it for anyone (ZMQ_XPUB_NODROP, default off: such a subscriber misses
+    /// the message, counted in `dropped_messages`).
+    pub xpub_nodrop: bool,
+    /// XPUB: subscriptions are not applied by the socket. Every subscription and cancellation
+    /// reaches the application, which decides with `subscribe`/`unsubscribe` on the XPUB:
+    /// they apply to the subscriber the last received message came from (ZMQ_XPUB_MANUAL,
+    /// default off; libzmq's ZMQ_SUBSCRIBE/ZMQ_UNSUBSCRIBE on a manual XPUB).
+    pub xpub_manual: bool,
     /// XPUB: a message queued first to every subscriber when it connects, and again after each
     /// reconnect (ZMQ_XPUB_WELCOME_MSG, default none). A subscriber gets it only if it
     /// subscribed to a prefix of it before connecting, as with libzmq. (libzmq writes it only
@@ -160,6 +175,9 @@ impl Default for Options {
             router_notify: RouterNotify::NONE,
             probe_router: false,
             xpub_verbose: false,
+            xpub_verboser: false,
+            xpub_nodrop: false,
+            xpub_manual: false,
             xpub_welcome_msg: None,
             invert_matching: false,
             conflate: false,
@@ -346,9 +364,31 @@ impl Options {
         self
     }
 
-    /// Sets [`xpub_verbose`](Self::xpub_verbose).
+    /// Sets [`xpub_verbose`](Self::xpub_verbose); like libzmq's ZMQ_XPUB_VERBOSE, it also
+    /// turns [`xpub_verboser`](Self::xpub_verboser) off.
     pub fn xpub_verbose(mut self, on: bool) -> Self {
         self.xpub_verbose = on;
+        self.xpub_verboser = false;
+        self
+    }
+
+    /// Sets [`xpub_verboser`](Self::xpub_verboser), and [`xpub_verbose`](Self::xpub_verbose)
+    /// with it, as libzmq's ZMQ_XPUB_VERBOSER does.
+    pub fn xpub_verboser(mut self, on: bool) -> Self {
+        self.xpub_verbose = on;
+        self.xpub_verboser = on;
+        self
+    }
+
+    /// Sets [`xpub_nodrop`](Self::xpub_nodrop).
+    pub fn xpub_nodrop(mut self, on: bool) -> Self {
+        self.xpub_nodrop = on;
+        self
+    }
+
+    /// Sets [`xpub_manual`](Self::xpub_manual).
+    pub fn xpub_manual(mut self, on: bool) -> Self {
+        self.xpub_manual = on;
         self
     }
 

@@ -14,6 +14,8 @@ pub(crate) mod active;
 mod drops;
 mod guard;
 pub(crate) mod kinds;
+pub(crate) mod manual;
+mod nodrop;
 mod notify;
 pub(crate) mod pipe;
 pub(crate) mod policy;
@@ -63,7 +65,12 @@ impl<P: Policy> Pipes<P> {
         };
         let settings = Settings {
             router_handover: options.router_handover,
-            xpub_verbose: options.xpub_verbose,
+            // A field set directly, without the builder, still implies verbose.
+            xpub_verbose: options.xpub_verbose || options.xpub_verboser,
+            xpub_verboser: options.xpub_verboser,
+            xpub_nodrop: options.xpub_nodrop,
+            // Only an XPUB reads subscriptions to decide on (libzmq's PUB cannot receive).
+            xpub_manual: options.xpub_manual && P::SOCKET_TYPE == SocketType::XPub,
             xpub_welcome: (P::SOCKET_TYPE == SocketType::XPub)
                 .then(|| options.xpub_welcome_msg.clone())
                 .flatten(),

@@ -42,8 +42,11 @@ pub(crate) struct Pipe {
     /// whose subscriber's queue is full waits for that turn instead of dropping.
     /// Publishers only (`None` for other kinds: it costs a cache miss per batch).
     pub(crate) schedule: Option<Arc<Schedule>>,
-    /// Publishers: what this peer subscribed to.
+    /// Publishers: what this peer subscribed to (manual XPUB: what the application applied).
     pub(crate) topics: PeerTopics,
+    /// Manual XPUB: what this peer asked for, whether applied or not; its cancellations are
+    /// handed up when the peer leaves.
+    pub(crate) requested: PeerTopics,
     /// Subscribers: subscription changes to send.
     pub(crate) commands: VecDeque<SubscriptionCommand>,
     /// Slots in the table's active sets (round robin, fair queue).
@@ -72,6 +75,7 @@ impl Pipe {
             driver_waker: None,
             schedule: publishing.then(Arc::default),
             topics: PeerTopics::default(),
+            requested: PeerTopics::default(),
             commands: VecDeque::new(),
             lb_slot: None,
             fq_slot: None,

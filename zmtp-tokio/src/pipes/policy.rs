@@ -65,7 +65,8 @@ pub enum Outbound {
     None,
     /// To the next peer with room, in turn; waits while none has.
     RoundRobin,
-    /// To every peer whose subscriptions match (PUB, XPUB); never waits, drops per peer.
+    /// To every peer whose subscriptions match (PUB, XPUB); never waits, drops per peer
+    /// (with XPUB_NODROP: waits, and sends to all of them or none).
     FanOut,
     /// To every peer, unfiltered (XSUB's messages upstream).
     Broadcast,

@@ -118,10 +118,15 @@ impl<P: Policy> PeerTable<P> {
     /// PUB, XPUB: queues `message` for every pipe holding a subscription that prefix-matches
     /// its first frame, found through the subscription index (the cost follows the matching
     /// subscribers, not all of them). Never waits: a subscriber whose queue is full misses
-    /// it (counted). Returns how many subscribers it was queued for.
-    pub(crate) fn fan_out(&mut self, message: &Message) -> usize {
+    /// it (counted); with XPUB_NODROP nobody gets it then, and `None` says so (`cx`, if given,
+    /// is woken when that may have changed). Returns how many subscribers it was queued for.
+    pub(crate) fn fan_out(&mut self, message: &Message, cx: Option<&Context<'_>>) -> Option<usize> {
         let matched = self.subscribers_of(message);
-        let sent = self.queue_copies(&matched, message);
+        let sent = if self.held_back(&matched, cx) {
+            None
+        } else {
+            Some(self.queue_copies(&matched, message))
+        };
         self.matched = matched;
         sent
     }
@@ -129,16 +134,18 @@ impl<P: Policy> PeerTable<P> {
     /// PUB, XPUB `send`: [`fan_out`](Self::fan_out), after waiting (`Pending`, `cx` woken)
     /// while a matching subscriber's queue is full only because its connection was woken and
     /// has not come for its messages yet. A subscriber that is really slow (its connection ran
-    /// and could not take more) still misses the message, as in libzmq.
+    /// and could not take more) still misses the message, as in libzmq, unless XPUB_NODROP
+    /// is on: then `send` waits until every matching subscriber has room.
     pub(crate) fn poll_fan_out(&mut self, message: &Message, cx: &Context<'_>) -> Poll<usize> {
         let matched = self.subscribers_of(message);
-        let waits = matched.iter().any(|&id| {
-            self.pipes.get(id).is_some_and(|pipe| {
-                pipe.connected
-                    && !self.has_room(pipe)
-                    && pipe.schedule.as_ref().is_some_and(|s| s.poll_pending(cx))
-            })
-        });
+        let waits = self.held_back(&matched, Some(cx))
+            || matched.iter().any(|&id| {
+                self.pipes.get(id).is_some_and(|pipe| {
+                    pipe.connected
+                        && !self.has_room(pipe)
+                        && pipe.schedule.as_ref().is_some_and(|s| s.poll_pending(cx))
+                })
+            });
         if waits {
             self.matched = matched;
             return Poll::Pending;

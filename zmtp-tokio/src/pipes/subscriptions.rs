@@ -18,13 +18,17 @@ impl<P: Policy> PeerTable<P> {
     /// A publisher's peer subscribed (`subscribe`) or cancelled. A peer's subscriptions are a
     /// set, as in libzmq's publishers. For XPUB, returns the message to hand to the
     /// application: a topic new to the socket (every subscription when verbose), or one that
-    /// no peer holds any more. A peer over the subscription limits is refused (disconnected).
+    /// no peer holds any more (every cancellation when verboser). A peer over the subscription
+    /// limits is refused (disconnected). A manual XPUB only hands it up (see `manual.rs`).
     pub(crate) fn peer_subscription(
         &mut self,
         id: PipeId,
         subscribe: bool,
         topic: Bytes,
     ) -> Result<Option<Message>, Refusal> {
+        if self.settings.xpub_manual {
+            return self.requested_subscription(id, subscribe, topic);
+        }
         let Some(pipe) = self.pipes.get_mut(id) else {
             return Ok(None);
         };
@@ -50,7 +54,15 @@ impl<P: Policy> PeerTable<P> {
         } else {
             (false, false)
         };
-        let notify = (changed && !held_elsewhere) || (subscribe && self.settings.xpub_verbose);
+        if changed && !subscribe {
+            // A sender held back by this pipe's full queue (XPUB_NODROP) may not be any more.
+            wake(&mut self.send_waker);
+        }
+        // Verbose: every subscribe; verboser: every cancel too, as libzmq's
+        // `_verbose_unsubs` (even one for a topic the peer did not hold).
+        let notify = (changed && !held_elsewhere)
+            || (subscribe && self.settings.xpub_verbose)
+            || (!subscribe && self.settings.xpub_verboser);
         Ok(
             (P::PEER_SUBSCRIPTIONS == PeerSubscriptions::RecordAndNotify && notify)
                 .then(|| subscription_message(subscribe, &topic)),
@@ -58,7 +70,8 @@ impl<P: Policy> PeerTable<P> {
     }
 
     /// The connection of `id` ended. An accepted peer's subscriptions go, and XPUB tells the
-    /// application of each topic no other peer holds, after what the peer sent. A connecting
+    /// application of each topic no other peer holds (each of them when verboser, each it had
+    /// asked for when manual), after what the peer sent. A connecting
     /// publisher's pipe keeps its subscriptions for the reconnect, and keeps queuing what
     /// matches them meanwhile (libzmq does the same); the subscriber replays them on
     /// reconnect, which changes nothing then.
@@ -70,14 +83,24 @@ impl<P: Policy> PeerTable<P> {
             return;
         };
         let topics = pipe.topics.take();
-        let mut notices = Vec::new();
+        let mut notices: Vec<Message> = pipe
+            .requested
+            .take()
+            .iter()
+            .map(|topic| subscription_message(false, topic))
+            .collect();
+        let manual = self.settings.xpub_manual;
+        let every = self.settings.xpub_verboser;
         for topic in topics {
             let remaining = self.published.update(&topic, |holders| {
                 holders.retain(|&holder| holder != id);
                 holders.len()
             });
+            // Manual: what the application applied goes silently; the notices are for what
+            // the peer asked (above), as libzmq's `_manual_subscriptions`.
             if P::PEER_SUBSCRIPTIONS == PeerSubscriptions::RecordAndNotify
-                && remaining.unwrap_or(0) == 0
+                && !manual
+                && (every || remaining.unwrap_or(0) == 0)
             {
                 notices.push(subscription_message(false, &topic));
             }
@@ -103,6 +126,7 @@ impl<P: Policy> PeerTable<P> {
         let Some(pipe) = self.pipes.get_mut(id) else {
             return;
         };
+        pipe.requested.take();
         for topic in pipe.topics.take() {
             self.published.update(&topic, |holders| {
                 holders.retain(|&holder| holder != id);

@@ -33,6 +33,14 @@ pub(crate) struct Settings {
     /// XPUB: every subscription reaches the application, not only new topics
     /// (ZMQ_XPUB_VERBOSE).
     pub(crate) xpub_verbose: bool,
+    /// XPUB: every cancellation reaches the application too (ZMQ_XPUB_VERBOSER).
+    pub(crate) xpub_verboser: bool,
+    /// PUB, XPUB: a full subscriber holds a message back instead of missing it
+    /// (ZMQ_XPUB_NODROP).
+    pub(crate) xpub_nodrop: bool,
+    /// XPUB: peers' subscriptions are handed up, not applied; the application applies them
+    /// (ZMQ_XPUB_MANUAL).
+    pub(crate) xpub_manual: bool,
     /// XPUB: queued first to every peer it admits (ZMQ_XPUB_WELCOME_MSG); `None` for every
     /// other kind.
     pub(crate) xpub_welcome: Option<Bytes>,
@@ -375,6 +383,8 @@ impl<P: Policy> PeerTable<P> {
         self.refresh_fq(id);
         self.remove_if_drained(id);
         self.wake_flush_if_drained();
+        // A sender held back by this pipe's full queue (XPUB_NODROP) may go on.
+        wake(&mut self.send_waker);
     }
 
     /// Removes a pipe now (disconnect/unbind): queued messages both ways are dropped,
@@ -404,6 +414,8 @@ impl<P: Policy> PeerTable<P> {
         }
         pipe.wake_driver(&mut self.deferred);
         self.wake_flush_if_drained();
+        // A sender held back by this pipe's full queue (XPUB_NODROP) may go on.
+        wake(&mut self.send_waker);
     }
 
     /// Drops an accepted pipe that has no connection and nothing left to read.

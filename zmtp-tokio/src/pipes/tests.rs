@@ -3,7 +3,10 @@
 //! XPUB: whatever peers attach, leave, subscribe and cancel, the notices handed to the
 //! application are exactly "a topic nobody held is now held" (`1 topic`) and "a topic somebody
 //! held is held by nobody" (`0 topic`), where a connecting pipe holds its subscriptions across
-//! reconnects; and publishing reaches exactly the pipes whose subscriptions match.
+//! reconnects; and publishing reaches exactly the pipes whose subscriptions match. With
+//! XPUB_VERBOSER every subscription and cancellation is handed up, and each topic of a peer
+//! that leaves; with XPUB_MANUAL every one too, each topic the leaving peer had asked for, and
+//! nothing is applied.
 //!
 //! ROUTER: see [`router_identities_follow_the_model`]. Receiving in runs: see
 //! [`receive_runs_follow_the_model`].
@@ -94,7 +97,24 @@ fn endpoint() -> Endpoint {
     }
 }
 
-/// What the model says: per peer, connected or not and its topics.
+/// How an XPUB hands subscriptions up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Plain,
+    Verboser,
+    Manual,
+}
+
+fn no_limits() -> Limits {
+    Limits {
+        send_hwm: 0,
+        recv_hwm: 0,
+        recv_bytes: usize::MAX,
+        conflate: false,
+    }
+}
+
+/// What the model says: per peer, connected or not and its topics (manual: those it asked).
 #[derive(Debug, Default, Clone)]
 struct ModelPeer {
     connected: bool,
@@ -113,8 +133,17 @@ proptest! {
     fn xpub_notices_and_fan_out_follow_the_model(
         persistent in proptest::collection::vec(any::<bool>(), PEERS),
         ops in proptest::collection::vec(op(), 0..60),
+        mode in prop_oneof![Just(Mode::Plain), Just(Mode::Verboser), Just(Mode::Manual)],
     ) {
-        let mut table = table::<XPub>(0, 0, false);
+        let settings = Settings {
+            xpub_verbose: mode == Mode::Verboser,
+            xpub_verboser: mode == Mode::Verboser,
+            xpub_manual: mode == Mode::Manual,
+            ..Settings::default()
+        };
+        let mut table = PeerTable::<XPub>::new(no_limits(), settings);
+        // Verboser and manual hand up every subscription and cancellation.
+        let every = mode != Mode::Plain;
         // Connecting pipes exist from the start; accepted ones only while connected.
         let mut ids: Vec<Option<PipeId>> = persistent
             .iter()
@@ -138,7 +167,7 @@ proptest! {
                     model[p].connected = false;
                     if !persistent[p] {
                         for &t in &model[p].topics.clone() {
-                            if !held(&model, &persistent, p, t) {
+                            if every || !held(&model, &persistent, p, t) {
                                 note(false, t);
                             }
                         }
@@ -151,7 +180,7 @@ proptest! {
                     if let Some(notice) = notice {
                         deliver(&mut table, id, notice);
                     }
-                    if !model[p].topics.contains(&t) && !held(&model, &persistent, p, t) {
+                    if every || (!model[p].topics.contains(&t) && !held(&model, &persistent, p, t)) {
                         note(true, t);
                     }
                     model[p].topics.insert(t);
@@ -162,16 +191,19 @@ proptest! {
                     if let Some(notice) = notice {
                         deliver(&mut table, id, notice);
                     }
-                    if model[p].topics.remove(&t) && !held(&model, &persistent, p, t) {
+                    let was_held = model[p].topics.remove(&t);
+                    if every || (was_held && !held(&model, &persistent, p, t)) {
                         note(false, t);
                     }
                 }
                 _ => {}
             }
             // Publishing reaches exactly the pipes whose subscriptions match.
-            let reached = table.fan_out(&Message::from(&b"abc"[..]));
+            let reached = table.fan_out(&Message::from(&b"abc"[..]), None).unwrap();
+            // Manual: nothing is applied but what the application applies (nothing here).
             let matching = (0..PEERS)
                 .filter(|&i| (model[i].connected || persistent[i]) && !model[i].topics.is_empty())
+                .filter(|_| mode != Mode::Manual)
                 .count();
             prop_assert_eq!(reached, matching);
         }

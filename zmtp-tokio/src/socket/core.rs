@@ -294,18 +294,58 @@ impl<P: Policy> SocketCore<P> {
     }
 
     /// Fans `message` out to connected peers: those whose subscriptions match (`filtered`),
-    /// or all of them (XSUB's upstream messages). Never waits. Returns how many peers got it.
+    /// or all of them (XSUB's upstream messages). Never waits: with XPUB_NODROP, a matching
+    /// subscriber at its high-water mark fails it with `WouldBlock`, queued for nobody.
+    /// Returns how many peers got it.
     pub(crate) fn fan_out(&self, message: &Message, filtered: bool) -> Result<usize> {
         check_not_empty(message)?;
         let mut table = self.table();
         if table.is_closed() {
             return Err(Error::Closed);
         }
-        Ok(if filtered {
-            table.fan_out(message)
+        if filtered {
+            table.fan_out(message, None).ok_or(Error::WouldBlock)
         } else {
-            table.broadcast(message)
-        })
+            Ok(table.broadcast(message))
+        }
+    }
+
+    /// A proxy's publishing: [`fan_out`](Self::fan_out) without waiting for connections to
+    /// have their turn, but with XPUB_NODROP pending, the message left in `slot`, while a
+    /// matching subscriber is full (a proxy must not lose what it forwards either).
+    pub(crate) fn poll_fan_out(
+        &self,
+        cx: &Context<'_>,
+        slot: &mut Option<Message>,
+    ) -> Poll<Result<()>> {
+        let Some(message) = slot.take() else {
+            return Poll::Ready(Err(Error::InvalidState("message already sent")));
+        };
+        check_not_empty(&message)?;
+        let mut table = self.table();
+        if table.is_closed() {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        match table.fan_out(&message, Some(cx)) {
+            Some(_) => Poll::Ready(Ok(())),
+            None => {
+                *slot = Some(message);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// A publisher `Sink`'s readiness: always, but with XPUB_NODROP only once every
+    /// subscriber has room (see `PeerTable::poll_publish_ready`).
+    pub(crate) fn poll_publish_ready(&self, cx: &Context<'_>) -> Poll<Result<()>> {
+        let mut table = self.table();
+        if table.is_closed() {
+            Poll::Ready(Err(Error::Closed))
+        } else if table.poll_publish_ready(cx) {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
     }
 
     /// PUB, XPUB `send`: fans out to matching subscribers once none of them is full only
@@ -416,6 +456,12 @@ impl<P: Policy> SocketCore<P> {
     fn note_sender(&mut self, sender: Sender) {
         self.received_from = sender.pipe;
         self.last_peer = sender.peer;
+    }
+
+    /// The pipe of the message last received, once one was.
+    pub(crate) fn last_received_pipe(&self) -> Option<PipeId> {
+        // `received_from` starts as a placeholder; a run's sender always has its peer.
+        self.last_peer.as_ref().map(|_| self.received_from)
     }
 
     /// The sender of the message last received.

@@ -1,5 +1,6 @@
 //! PUB and SUB (RFC 29): the publisher filters by each subscriber's subscriptions and drops
-//! for subscribers at their high-water mark, never blocking; the subscriber keeps counted
+//! for subscribers at their high-water mark, never blocking (unless
+//! [`xpub_nodrop`](crate::Options::xpub_nodrop) is on); the subscriber keeps counted
 //! subscriptions, sends them to every publisher (again after each reconnect) and fair-queues.
 
 use std::task::{Context, Poll};
@@ -29,13 +30,10 @@ impl sealed::Sealed for Pub {
 
     fn poll_send_raw(
         socket: &mut Socket<Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         slot: &mut Option<Message>,
     ) -> Poll<Result<()>> {
-        Poll::Ready(match slot.take() {
-            Some(message) => socket.core.fan_out(&message, true).map(drop),
-            None => Err(crate::Error::InvalidState("message already sent")),
-        })
+        socket.core.poll_fan_out(cx, slot)
     }
 }
 impl Kind for Pub {}

@@ -136,13 +136,15 @@ macro_rules! flush_to_connections {
 }
 
 /// `publish`, `send` and `Sink` for the publishers (PUB, XPUB): fan-out filtered by each
-/// subscriber's subscriptions, never waiting.
+/// subscriber's subscriptions, never waiting for a slow subscriber unless `xpub_nodrop` is on.
 macro_rules! fan_out_publishing {
     ($kind:ty) => {
         impl $crate::socket::Socket<$kind> {
             /// Publishes `message` to every connected subscriber whose subscriptions
             /// prefix-match its first frame. Never waits: a subscriber whose queue is full
-            /// misses the message (counted in [`dropped_messages`](Self::dropped_messages)).
+            /// misses the message (counted in [`dropped_messages`](Self::dropped_messages)),
+            /// or with [`xpub_nodrop`](crate::Options::xpub_nodrop) the message is queued for
+            /// nobody and this fails with [`Error::WouldBlock`](crate::Error::WouldBlock).
             /// Returns how many subscribers it was queued for.
             pub fn publish(
                 &mut self,
@@ -151,8 +153,10 @@ macro_rules! fan_out_publishing {
                 self.core.fan_out(&message.into(), true)
             }
 
-            /// [`publish`](Self::publish) with a refused message (closed socket, no frame)
-            /// handed back, as every kind's `try_send` does.
+            /// [`publish`](Self::publish) with a refused message (closed socket, no frame, or
+            /// [`Error::WouldBlock`](crate::Error::WouldBlock) with
+            /// [`xpub_nodrop`](crate::Options::xpub_nodrop)) handed back, as every kind's
+            /// `try_send` does.
             pub fn try_send(
                 &mut self,
                 message: impl Into<zmtp_core::Message>,
@@ -168,7 +172,10 @@ macro_rules! fan_out_publishing {
             /// its connection task has not had its turn yet (a burst from `main`, or a worker
             /// thread still waking up), `send` waits for that turn instead of dropping. A
             /// subscriber that is really slow still misses messages at its high-water mark,
-            /// as in libzmq; `send` never waits for the subscriber itself. Returns how many
+            /// as in libzmq; `send` never waits for the subscriber itself, unless
+            /// [`xpub_nodrop`](crate::Options::xpub_nodrop) is on: then it waits until every
+            /// matching subscriber has room (libzmq's blocking send; its non-blocking send
+            /// fails with EAGAIN, as [`try_send`](Self::try_send) does). Returns how many
             /// subscribers the message was queued for.
             pub async fn send(
                 &mut self,
@@ -189,12 +196,14 @@ macro_rules! fan_out_publishing {
         impl futures::Sink<zmtp_core::Message> for $crate::socket::Socket<$kind> {
             type Error = $crate::Error;
 
+            /// Ready at once (a publisher never waits), but with
+            /// [`xpub_nodrop`](crate::Options::xpub_nodrop) only once every subscriber has
+            /// room, as the message to come is not known yet.
             fn poll_ready(
                 self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
+                cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<$crate::Result<()>> {
-                // A publisher never waits.
-                std::task::Poll::Ready(Ok(()))
+                self.core.poll_publish_ready(cx)
             }
 
             fn start_send(

@@ -4,8 +4,12 @@
 //! XPUB publishes like PUB, and receives its subscribers' subscriptions as messages: `1 topic`
 //! for a topic no other subscriber had (every subscription with
 //! [`Options::xpub_verbose`](crate::Options::xpub_verbose)), `0 topic` when the last
-//! subscriber of a topic cancels it or leaves. It also receives any other message a
-//! subscriber sends (an XSUB's upstream messages).
+//! subscriber of a topic cancels it or leaves (every cancellation with
+//! [`Options::xpub_verboser`](crate::Options::xpub_verboser)). It also receives any other
+//! message a subscriber sends (an XSUB's upstream messages). With
+//! [`Options::xpub_manual`](crate::Options::xpub_manual) it applies no subscription itself:
+//! the application reads each one and applies its choice with `subscribe` and `unsubscribe`
+//! (see [`Socket<XPub>`](Socket#impl-Socket<XPub>)).
 //!
 //! XSUB receives everything its publishers send (no filtering: the publishers filter), and
 //! sends messages: `1 topic` subscribes, `0 topic` cancels (both are kept and re-sent after a
@@ -20,6 +24,7 @@ use super::strategies::{fair_queue_receiving, fan_out_publishing};
 use super::{sealed, Kind, Socket};
 use crate::error::{Error, Result};
 use crate::pipes::kinds;
+use crate::pipes::manual::NotApplied;
 use crate::pipes::topics::{parse_subscription, subscription_message};
 use crate::try_error::TrySendError;
 
@@ -45,13 +50,10 @@ impl sealed::Sealed for XPub {
 
     fn poll_send_raw(
         socket: &mut Socket<Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         slot: &mut Option<Message>,
     ) -> Poll<Result<()>> {
-        Poll::Ready(match slot.take() {
-            Some(message) => socket.core.fan_out(&message, true).map(drop),
-            None => Err(crate::Error::InvalidState("message already sent")),
-        })
+        socket.core.poll_fan_out(cx, slot)
     }
 }
 impl Kind for XPub {}
@@ -79,6 +81,47 @@ impl Kind for XSub {}
 
 fan_out_publishing!(XPub);
 fair_queue_receiving!(XPub);
+
+impl Socket<XPub> {
+    /// With [`xpub_manual`](crate::Options::xpub_manual): subscribes the subscriber the last
+    /// received message came from to `topic`, so that what is published on it goes to that
+    /// subscriber (libzmq's ZMQ_SUBSCRIBE on a manual XPUB). Typically called after reading
+    /// its `1 topic`, with that topic or another one.
+    ///
+    /// Fails with [`Error::InvalidState`] without `xpub_manual`, before any message was
+    /// received, once that subscriber has left (libzmq ignores the call then), or when it
+    /// holds as many topics as a publisher keeps for one peer.
+    pub fn subscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
+        self.apply_subscription(true, topic.into())
+    }
+
+    /// With [`xpub_manual`](crate::Options::xpub_manual): cancels `topic` for the subscriber
+    /// the last received message came from (libzmq's ZMQ_UNSUBSCRIBE on a manual XPUB).
+    /// Fails as [`subscribe`](Self::subscribe) does.
+    pub fn unsubscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
+        self.apply_subscription(false, topic.into())
+    }
+
+    fn apply_subscription(&self, subscribe: bool, topic: Bytes) -> Result<()> {
+        let Some(pipe) = self.core.last_received_pipe() else {
+            return Err(Error::InvalidState("no message was received yet"));
+        };
+        self.core
+            .table()
+            .apply_subscription(pipe, subscribe, topic)
+            .map_err(|reason| {
+                Error::InvalidState(match reason {
+                    NotApplied::NotManual => {
+                        "subscriptions are applied by hand only with xpub_manual"
+                    }
+                    NotApplied::Gone => "the subscriber of the last received message has left",
+                    NotApplied::TooManyTopics => {
+                        "the subscriber holds the most topics a publisher keeps"
+                    }
+                })
+            })
+    }
+}
 
 impl Socket<XSub> {
     /// Subscribes to `topic` (the same as sending `1 topic`). Unlike SUB, each subscribe is
