@@ -111,6 +111,7 @@ fn no_limits() -> Limits {
         recv_hwm: 0,
         recv_bytes: usize::MAX,
         conflate: false,
+        immediate: false,
     }
 }
 
