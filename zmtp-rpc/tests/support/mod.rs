@@ -78,3 +78,5 @@ pub async fn within<F: std::future::Future>(what: &str, future: F) -> F::Output 
         .await
         .unwrap_or_else(|_| panic!("not within {LIMIT:?}: {what}"))
 }
+
+pub mod python;
