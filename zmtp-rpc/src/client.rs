@@ -130,12 +130,13 @@ impl Client {
                 Instant::now() + left / (attempts - attempt)
             });
             let exchange = async {
-                self.shared
-                    .sender
-                    .lock()
-                    .await
-                    .send(request.clone())
-                    .await?;
+                let send = async { self.shared.sender.lock().await.send(request.clone()).await };
+                tokio::select! {
+                    // An earlier attempt's reply may come while this one waits to be sent.
+                    biased;
+                    answer = &mut reply => return answer.map_err(|_| Error::Closed),
+                    sent = send => sent?,
+                }
                 (&mut reply).await.map_err(|_| Error::Closed)
             };
             if let Some(answer) = before(attempt_until, exchange).await {
