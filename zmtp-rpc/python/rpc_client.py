@@ -13,12 +13,13 @@ from zmq.utils import jsonapi  # what send_json/recv_json use
 PROTOCOL = b"ZRPC1"
 STATUS = {0: "ok", 1: "error", 2: "unknown", 3: "deadline"}
 
+# The slow call goes first, so that its reply comes last: replies are matched by id, not order.
 CALLS = [
+    ("slow", b"200"),
     ("echo", b"hello from Python"),
     ("add", jsonapi.dumps({"a": 2, "b": 3})),
     ("fail", b"on purpose"),
     ("nope", b""),
-    ("slow", b"300"),
 ]
 
 

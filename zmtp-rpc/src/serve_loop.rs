@@ -170,10 +170,12 @@ async fn answer<H, F>(
         status,
         body,
     });
+    // Counted before it can reach the caller, so that whoever holds the reply sees it counted.
+    counters.answered.add();
     // A ROUTER send does not wait: a reply for a peer that left, or whose queue is full, is
     // dropped by the socket, as the caller's deadline would drop it anyway.
-    if replies.lock().await.send(reply).await.is_ok() {
-        counters.answered.add();
+    if replies.lock().await.send(reply).await.is_err() {
+        counters.answered.sub(); // the socket is closed
     }
 }
 

@@ -23,7 +23,8 @@ async fn handler(request: Request) -> Result<Bytes, HandlerError> {
         }
         "fail" => Err(String::from_utf8_lossy(request.body()).into_owned().into()),
         "slow" => {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            // Long enough for the calls sent after it to be answered first.
+            tokio::time::sleep(Duration::from_millis(200)).await;
             Ok(request.into_body())
         }
         _ => Err(HandlerError::UnknownMethod),
@@ -43,11 +44,11 @@ fn a_pyzmq_client_calls_our_server() {
     assert_eq!(
         lines,
         [
+            "slow ok 200",
             "echo ok hello from Python",
             "add ok 5",
             "fail error on purpose",
             "nope unknown nope",
-            "slow ok 300",
             "done",
         ]
     );
