@@ -110,6 +110,8 @@ impl Client {
         if method.is_empty() || method.len() > wire::MAX_METHOD_LEN {
             return Err(Error::InvalidMethod);
         }
+        // A deadline too far away for the clock to represent is none.
+        let deadline = deadline.filter(|d| Instant::now().checked_add(*d).is_some());
         let until = deadline.map(|d| Instant::now() + d);
         let (ticket, mut reply) = self.shared.pending.register()?;
         let request = wire::encode_request(WireRequest {

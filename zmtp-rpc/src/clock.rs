@@ -58,11 +58,12 @@ pub(crate) fn has_passed(deadline_ms: u64) -> bool {
     deadline_ms != 0 && now_ms() >= deadline_ms
 }
 
-/// The tokio instant of a wire deadline, for timers; `None` for no deadline.
+/// The tokio instant of a wire deadline, for timers; `None` for no deadline, and for one too
+/// far away for the clock to represent (a peer may send any eight bytes).
 pub(crate) fn instant_of(deadline_ms: u64) -> Option<Instant> {
     if deadline_ms == 0 {
         return None;
     }
     let left = deadline_ms.saturating_sub(now_ms());
-    Some(Instant::now() + Duration::from_millis(left))
+    Instant::now().checked_add(Duration::from_millis(left))
 }

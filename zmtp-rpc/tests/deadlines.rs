@@ -113,3 +113,10 @@ async fn a_request_sent_after_its_deadline_is_dropped() {
     assert_eq!(serving.stats().expired, 1);
     assert_eq!(serving.stats().started, 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_deadline_too_far_for_the_clock_is_no_deadline() {
+    let (_serving, client, _) = served_pair().await;
+    let answer = within("call", client.call("echo", "x", Some(Duration::MAX))).await;
+    assert_eq!(answer.unwrap(), "x");
+}

@@ -50,8 +50,13 @@ async fn a_server_discards_garbage_and_answers_the_valid_requests_around_it() {
         .send(raw_request(2, 0, "echo", "after"))
         .await
         .unwrap();
+    // The farthest deadline eight bytes can say: valid, though no timer can hold it.
+    hostile
+        .send(raw_request(3, u64::MAX, "echo", "far"))
+        .await
+        .unwrap();
 
-    for (id, body) in [(1u64, "before"), (2, "after")] {
+    for (id, body) in [(1u64, "before"), (2, "after"), (3, "far")] {
         let reply = within("raw reply", hostile.recv()).await.unwrap();
         let expected = frames(&[b"", b"ZRPC1", &id.to_be_bytes(), &[0], body.as_bytes()]);
         assert_eq!(reply, expected, "a reply in the documented format");
@@ -59,7 +64,7 @@ async fn a_server_discards_garbage_and_answers_the_valid_requests_around_it() {
     let answer = within("client call", client.call("echo", "fine", None)).await;
     assert_eq!(answer.unwrap(), "fine");
     assert_eq!(serving.stats().malformed, count);
-    assert_eq!(serving.stats().answered, 3);
+    assert_eq!(serving.stats().answered, 4);
 }
 
 #[tokio::test(start_paused = true)]
