@@ -17,6 +17,9 @@ use crate::retry::Retry;
 use crate::stats::{ClientCounters, ClientStats};
 use crate::wire::{self, Status, WireReply, WireRequest};
 
+/// The shortest time an attempt of a retried call is given.
+const MIN_ATTEMPT: Duration = Duration::from_millis(1);
+
 /// Calls methods of [`Server`](crate::Server)s (or any peer speaking the
 /// [wire format](crate::wire)) over one DEALER socket.
 ///
@@ -124,12 +127,17 @@ impl Client {
         let attempts = if until.is_some() { retry.attempts() } else { 1 };
         for attempt in 0..attempts {
             if attempt > 0 {
+                if until.is_some_and(|until| Instant::now() >= until) {
+                    break; // the deadline is spent
+                }
                 self.shared.counters.retries.add();
             }
-            // An equal share of what is left for each attempt still to come.
+            // An equal share of what is left for each attempt still to come, but at least a
+            // millisecond, so that a huge attempt count cannot become a burst of sends.
             let attempt_until = until.map(|until| {
                 let left = until.saturating_duration_since(Instant::now());
-                Instant::now() + left / (attempts - attempt)
+                let share = (left / (attempts - attempt)).max(MIN_ATTEMPT).min(left);
+                Instant::now() + share
             });
             let exchange = async {
                 let send = async { self.shared.sender.lock().await.send(request.clone()).await };

@@ -12,7 +12,8 @@ pub enum Retry {
     /// Up to `attempts` sends in all (1 is the same as [`Retry::Never`]), with the same
     /// correlation id, so that whichever reply comes first answers the call and the others are
     /// discarded as late. The call's deadline is shared out: each attempt waits for an equal
-    /// part of what is left of it, then the request goes again, to the next server in the
+    /// part of what is left of it (at least a millisecond, so that no attempt count turns
+    /// into a burst of sends), then the request goes again, to the next server in the
     /// DEALER's round robin. A call without a deadline is never retried (nothing says when an
     /// attempt is lost). An error reply is an answer and is not retried.
     Idempotent {

@@ -72,3 +72,27 @@ async fn a_call_without_a_deadline_is_not_retried() {
         .is_err());
     assert_eq!(client.stats().retries, 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_huge_attempt_count_sends_at_most_one_request_per_millisecond() {
+    let (mut silent, serving, client) = silent_then_real().await;
+    // Both servers silent: the real one is stopped first.
+    drop(serving);
+    let retry = Retry::Idempotent { attempts: u32::MAX };
+    let result = within(
+        "call",
+        client.call_with("sleep", "100000", Some(Duration::from_millis(50)), retry),
+    )
+    .await;
+    assert!(matches!(result, Err(Error::DeadlineExceeded)), "{result:?}");
+    let retries = client.stats().retries;
+    assert!((1..=50).contains(&retries), "{retries} retries in 50 ms");
+    let mut received = 0;
+    while silent.try_recv().is_ok() {
+        received += 1;
+    }
+    assert!(
+        received <= 26,
+        "{received} attempts reached the silent server"
+    );
+}
