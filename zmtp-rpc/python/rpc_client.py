@@ -28,7 +28,8 @@ def main():
     dealer.connect(sys.argv[1])
     deadline = struct.pack(">Q", int(time.time() * 1000) + 10_000)
     # Already expired: the server must drop it without an answer.
-    dealer.send_multipart([b"", PROTOCOL, struct.pack(">Q", 999), struct.pack(">Q", 1), b"echo", b"late"])
+    expired = struct.pack(">Q", 1)  # 1 ms after the epoch
+    dealer.send_multipart([b"", PROTOCOL, struct.pack(">Q", 999), expired, b"echo", b"late"])
     for number, (method, body) in enumerate(CALLS):
         call_id = struct.pack(">Q", number)
         dealer.send_multipart([b"", PROTOCOL, call_id, deadline, method.encode(), body])

@@ -4,7 +4,6 @@ Prints its endpoint, then serves until killed. Requests whose deadline has passe
 unanswered, as the format says; anything malformed is dropped too.
 """
 import struct
-import sys
 import time
 
 import zmq
