@@ -1,0 +1,63 @@
+//! The errors a call can end with.
+
+use std::fmt;
+
+/// Why a call did not return the handler's answer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// No reply came before the call's deadline (or the server said the deadline had passed).
+    DeadlineExceeded,
+    /// The handler failed; its message.
+    Remote(String),
+    /// The server has no handler for this method.
+    UnknownMethod(String),
+    /// The method name is empty, longer than [`MAX_METHOD_LEN`](crate::wire::MAX_METHOD_LEN)
+    /// bytes: no server could read the request.
+    InvalidMethod,
+    /// The client's socket closed, or its reading task ended.
+    Closed,
+    /// The socket failed.
+    Socket(zmtp_tokio::Error),
+    /// A JSON body did not encode or decode.
+    #[cfg(feature = "json")]
+    Json(serde_json::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::DeadlineExceeded => f.write_str("the call's deadline passed"),
+            Error::Remote(message) => write!(f, "the handler failed: {message}"),
+            Error::UnknownMethod(method) => write!(f, "the server has no method {method:?}"),
+            Error::InvalidMethod => f.write_str("the method name is empty or too long"),
+            Error::Closed => f.write_str("the client is closed"),
+            Error::Socket(error) => write!(f, "socket error: {error}"),
+            #[cfg(feature = "json")]
+            Error::Json(error) => write!(f, "JSON body: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Socket(error) => Some(error),
+            #[cfg(feature = "json")]
+            Error::Json(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<zmtp_tokio::Error> for Error {
+    fn from(error: zmtp_tokio::Error) -> Error {
+        match error {
+            zmtp_tokio::Error::Closed => Error::Closed,
+            other => Error::Socket(other),
+        }
+    }
+}
+
+/// A result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,82 @@
+//! Request/reply microservices over ZeroMQ, without hand-written correlation: a [`Client`] on
+//! a DEALER socket with many calls in flight, each matched to its reply by a correlation id,
+//! each with its own deadline; a [`Server`] on a ROUTER socket that runs a handler per request
+//! with a bound on how many run at once, drops requests whose deadline passed, and shuts down
+//! gracefully with a report of what it did not answer.
+//!
+//! The [wire format](wire) is plain ZMTP frames (docs/RPC.md), so that a pyzmq or libzmq peer
+//! can be a client or a server in a few lines.
+//!
+//! # Quickstart
+//!
+//! ```
+//! use std::time::Duration;
+//! use zmtp_rpc::{Client, HandlerError, Request, Server};
+//! use zmtp_tokio::RouterSocket;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let socket = RouterSocket::new();
+//! let endpoint = socket.bind("tcp://127.0.0.1:0").await?;
+//! let serving = Server::new(socket).max_in_flight(16).serve(|request: Request| async move {
+//!     match request.method() {
+//!         "echo" => Ok(request.into_body()),
+//!         "fail" => Err(HandlerError::from("no luck")),
+//!         _ => Err(HandlerError::UnknownMethod),
+//!     }
+//! });
+//!
+//! let client = Client::connect(&endpoint)?;
+//! let deadline = Some(Duration::from_secs(5));
+//! let (a, b) = tokio::join!(
+//!     client.call("echo", "one", deadline), // both in flight on one socket
+//!     client.call("echo", "two", deadline),
+//! );
+//! assert_eq!((a?, b?), ("one".into(), "two".into()));
+//! assert!(matches!(
+//!     client.call("fail", "", deadline).await,
+//!     Err(zmtp_rpc::Error::Remote(message)) if message == "no luck"
+//! ));
+//!
+//! let report = serving.shutdown().await; // finishes what runs, flushes, closes
+//! assert!(report.unanswered.is_empty());
+//! # Ok(()) }
+//! ```
+//!
+//! # Choices
+//!
+//! - Deadlines travel as wall-clock milliseconds since the Unix epoch: client and server
+//!   clocks must agree to within the precision the deadlines need.
+//! - A server reads a request only when a handler slot is free ([`Server::max_in_flight`]);
+//!   backpressure goes through the sockets' high-water marks to the callers.
+//! - Retries are off unless asked for ([`Retry`]): only the caller knows whether a method can
+//!   run twice.
+//! - Nothing a peer sends can make a client or server panic: a message that is not exactly a
+//!   request or reply of this protocol is discarded and counted ([`ClientStats`],
+//!   [`ServerStats`]).
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod clock;
+mod error;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub mod json;
+mod pending;
+mod report;
+mod request;
+mod retry;
+mod serve_loop;
+mod server;
+mod stats;
+pub mod wire;
+
+pub use bytes::Bytes;
+pub use client::Client;
+pub use error::{Error, Result};
+pub use report::{Reason, ShutdownReport, Unanswered};
+pub use request::{HandlerError, Request};
+pub use retry::Retry;
+pub use server::{Server, Serving};
+pub use stats::{ClientStats, ServerStats};

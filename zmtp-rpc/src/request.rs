@@ -1,0 +1,80 @@
+//! What a handler is given, and what it may answer besides a body.
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::clock;
+
+/// One request, as the server's handler sees it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub(crate) method: String,
+    pub(crate) body: Bytes,
+    pub(crate) deadline_ms: u64,
+    pub(crate) peer: Bytes,
+}
+
+impl Request {
+    /// The method called.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The request body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The request body, owned.
+    pub fn into_body(self) -> Bytes {
+        self.body
+    }
+
+    /// When the caller stops waiting, on tokio's clock; `None` if it waits as long as it
+    /// takes. The server stops the handler at this instant (answering "deadline exceeded"), so
+    /// a handler only needs it to pass the deadline on to calls of its own.
+    pub fn deadline(&self) -> Option<Instant> {
+        clock::instant_of(self.deadline_ms)
+    }
+
+    /// The ROUTER's routing id of the connection the request came on (the first routing frame).
+    pub fn peer(&self) -> &Bytes {
+        &self.peer
+    }
+
+    /// The body decoded from JSON, as pyzmq's `send_json` writes it.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
+/// A handler's answer other than a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandlerError {
+    /// The call failed; the message goes to the caller ([`Error::Remote`](crate::Error)).
+    Failed(String),
+    /// The handler has no such method ([`Error::UnknownMethod`](crate::Error)).
+    UnknownMethod,
+}
+
+impl From<String> for HandlerError {
+    fn from(message: String) -> HandlerError {
+        HandlerError::Failed(message)
+    }
+}
+
+impl From<&str> for HandlerError {
+    fn from(message: &str) -> HandlerError {
+        HandlerError::Failed(message.to_owned())
+    }
+}
+
+#[cfg(feature = "json")]
+impl From<serde_json::Error> for HandlerError {
+    fn from(error: serde_json::Error) -> HandlerError {
+        HandlerError::Failed(format!("JSON body: {error}"))
+    }
+}

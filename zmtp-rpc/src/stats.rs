@@ -1,0 +1,98 @@
+//! Counters of what a client or server discarded, so that hostile or confused peers show up
+//! in numbers instead of crashes or silence.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A counter shared between a socket's tasks and whoever reads it.
+#[derive(Debug, Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    pub(crate) fn add(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn sub(&self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// What a [`Client`](crate::Client) has seen besides the answers to its calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientStats {
+    /// Replies to a call this client made but no longer waits for (its deadline passed, it
+    /// was dropped, or another attempt was answered first): discarded.
+    pub late_replies: u64,
+    /// Replies with a correlation id this client never issued: discarded.
+    pub unknown_replies: u64,
+    /// Messages that are not replies of this protocol: discarded.
+    pub malformed_replies: u64,
+    /// Requests sent again by [`Retry::Idempotent`](crate::Retry::Idempotent).
+    pub retries: u64,
+}
+
+/// What a [`Server`](crate::Server) has done with the messages it read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerStats {
+    /// Requests read and handed to the handler.
+    pub started: u64,
+    /// Replies sent.
+    pub answered: u64,
+    /// Requests whose deadline had passed when they were read: dropped without running.
+    pub expired: u64,
+    /// Handlers stopped because the request's deadline passed while they ran (answered with
+    /// the deadline-exceeded status).
+    pub timed_out: u64,
+    /// Messages that are not requests of this protocol: discarded.
+    pub malformed: u64,
+    /// Handlers running now.
+    pub in_flight: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ClientCounters {
+    pub(crate) late: Counter,
+    pub(crate) unknown: Counter,
+    pub(crate) malformed: Counter,
+    pub(crate) retries: Counter,
+}
+
+impl ClientCounters {
+    pub(crate) fn snapshot(&self) -> ClientStats {
+        ClientStats {
+            late_replies: self.late.get(),
+            unknown_replies: self.unknown.get(),
+            malformed_replies: self.malformed.get(),
+            retries: self.retries.get(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ServerCounters {
+    pub(crate) started: Counter,
+    pub(crate) answered: Counter,
+    pub(crate) expired: Counter,
+    pub(crate) timed_out: Counter,
+    pub(crate) malformed: Counter,
+    pub(crate) in_flight: Counter,
+}
+
+impl ServerCounters {
+    pub(crate) fn snapshot(&self) -> ServerStats {
+        ServerStats {
+            started: self.started.get(),
+            answered: self.answered.get(),
+            expired: self.expired.get(),
+            timed_out: self.timed_out.get(),
+            malformed: self.malformed.get(),
+            in_flight: self.in_flight.get(),
+        }
+    }
+}
