@@ -21,10 +21,15 @@
 //!
 //! # How it runs
 //!
-//! A [`Runtime`] (libzmq's context) owns a tokio multi-thread runtime whose worker runs the
-//! connections; sockets made without one share a global runtime built on first use. `send` and
-//! `recv` first try without waiting, then wait on the caller's own thread
-//! (`Runtime::block_on`), so a message never takes a trip through a channel to a worker.
+//! A [`Runtime`] (libzmq's context) owns a tokio runtime that runs the connections; sockets
+//! made without one share a global runtime built on first use. `send` and `recv` first try
+//! without waiting; a call that must wait runs the connections on the caller's own thread
+//! while it waits, so that a request and its reply never change threads (a thread wake-up
+//! costs more than a loopback round trip). While no caller waits, a background thread drives
+//! them (heartbeats, reading ahead, reconnects, lingering closes); a message queued without
+//! waiting is written at once by a short turn on the caller's thread, except one sent within
+//! 50 µs of the last turn, which goes with the next turn, wait or background drive (within
+//! about 0.2 ms). [`Runtime::with_workers`] puts the I/O on worker threads instead.
 //!
 //! Called on a thread that runs a tokio runtime, a call that would wait fails with
 //! [`Error::InsideRuntime`] instead of blocking (or panicking) that runtime: async code should
@@ -43,6 +48,7 @@
 //! `ZMQ_POLLIN`; there is no `ZMQ_POLLOUT`: zmtp-tokio cannot tell whether a send would wait
 //! without sending, so use a send timeout of zero instead).
 
+mod driven;
 mod error;
 mod poller;
 mod runtime;

@@ -4,38 +4,60 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::driven::Driven;
 use crate::{Error, Result};
 
-/// A runtime for blocking sockets: a tokio multi-thread runtime whose workers run every
-/// connection's I/O, while the caller's thread waits on its own sends and receives.
-/// Cheap to clone; the runtime stops when the last clone and the last socket made from it are
-/// dropped. libzmq's `zmq::Context` plays the same part.
+/// A runtime for blocking sockets; libzmq's `zmq::Context` plays the same part. Cheap to
+/// clone; the runtime stops when the last clone and the last socket made from it are dropped.
+///
+/// By default ([`Runtime::new`], and the global runtime) the sockets' I/O runs on the threads
+/// that wait in `send`, `recv` or a poll, so that a request and its reply never cross threads,
+/// and on a background thread while none waits (heartbeats, reading ahead up to the
+/// high-water mark, reconnects, lingering closes). [`Runtime::with_workers`] puts the I/O on
+/// worker threads instead.
 #[derive(Clone, Debug)]
 pub struct Runtime {
-    inner: Arc<tokio::runtime::Runtime>,
+    inner: Arc<Kind>,
 }
 
-/// Workers of [`Runtime::new`] and of the default runtime. One: the caller's thread already
-/// does half of the work (it polls its own send and receive futures), so on small machines a
-/// second worker mostly adds wake-ups across cores (an expectation, not yet measured).
-pub const DEFAULT_WORKERS: usize = 1;
+#[derive(Debug)]
+enum Kind {
+    /// Driven by its waiting callers, and a background thread while none waits.
+    Driven(Driven),
+    /// A multi-thread runtime whose workers run the I/O.
+    Workers(tokio::runtime::Runtime),
+}
+
+/// The I/O worker threads of [`Runtime::new`] and of the default runtime: none, the waiting
+/// callers drive the I/O (and a background thread while none waits). Measured against one
+/// worker in `bench/results/blocking-driven-2026-12-06`.
+pub const DEFAULT_WORKERS: usize = 0;
 
 impl Runtime {
-    /// A runtime with [`DEFAULT_WORKERS`] I/O threads.
+    /// A runtime driven by its callers ([`DEFAULT_WORKERS`]).
     pub fn new() -> Result<Runtime> {
         Runtime::with_workers(DEFAULT_WORKERS)
     }
 
-    /// A runtime with `workers` I/O threads (at least one).
+    /// A runtime with `workers` I/O threads; 0 for one driven by its callers.
     pub fn with_workers(workers: usize) -> Result<Runtime> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers.max(1))
-            .thread_name("zmtp-blocking-io")
-            .enable_all()
-            .build()
-            .map_err(Error::Runtime)?;
+        let kind = if workers == 0 {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(Error::Runtime)?;
+            Kind::Driven(Driven::new(runtime).map_err(Error::Runtime)?)
+        } else {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name("zmtp-blocking-io")
+                .enable_all()
+                .build()
+                .map_err(Error::Runtime)?;
+            Kind::Workers(runtime)
+        };
         Ok(Runtime {
-            inner: Arc::new(runtime),
+            inner: Arc::new(kind),
         })
     }
 
@@ -55,15 +77,32 @@ impl Runtime {
         Ok(runtime)
     }
 
-    /// The tokio handle, to run zmtp-tokio code on the same runtime.
+    fn tokio(&self) -> &tokio::runtime::Runtime {
+        match &*self.inner {
+            Kind::Driven(driven) => driven.runtime(),
+            Kind::Workers(runtime) => runtime,
+        }
+    }
+
+    /// The tokio handle, to run zmtp-tokio code on the same runtime. On a runtime driven by
+    /// its callers, tasks spawned there run while a caller waits or the background thread
+    /// drives.
     pub fn handle(&self) -> &tokio::runtime::Handle {
-        self.inner.handle()
+        self.tokio().handle()
     }
 
     /// Runs `make` inside the runtime's context (zmtp-tokio spawns its tasks from there).
     pub(crate) fn enter<T>(&self, make: impl FnOnce() -> T) -> T {
-        let _guard = self.inner.enter();
+        let _guard = self.tokio().enter();
         make()
+    }
+
+    /// After something was queued without waiting: on a runtime driven by its callers, makes
+    /// sure it is written soon (see `Driven::nudge`).
+    pub(crate) fn nudge(&self) {
+        if let Kind::Driven(driven) = &*self.inner {
+            driven.nudge();
+        }
     }
 
     /// Waits on the caller's thread for `future`, for at most `timeout` (None: for ever;
@@ -79,15 +118,19 @@ impl Runtime {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(Error::InsideRuntime);
         }
-        // The caller's thread polls the future itself (no hand-off to a worker and back),
-        // while the workers drive the sockets and the timer.
-        self.inner.block_on(async {
+        // The caller's thread polls the future itself (no hand-off to a worker and back);
+        // on a driven runtime it runs the sockets' tasks meanwhile too.
+        let limited = async {
             match timeout {
                 None => future.await,
                 Some(limit) => tokio::time::timeout(limit, future)
                     .await
                     .unwrap_or(Err(Error::TimedOut)),
             }
-        })
+        };
+        match &*self.inner {
+            Kind::Driven(driven) => driven.block_on(limited),
+            Kind::Workers(runtime) => runtime.block_on(limited),
+        }
     }
 }

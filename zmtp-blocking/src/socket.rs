@@ -107,20 +107,26 @@ impl Socket {
 
     /// Connects in the background and returns at once, as in libzmq.
     pub fn connect(&self, endpoint: impl IntoEndpoint) -> Result<()> {
-        Ok(self.runtime.enter(|| self.any().connect(endpoint))?)
+        self.runtime.enter(|| self.any().connect(endpoint))?;
+        self.runtime.nudge();
+        Ok(())
     }
 
     /// Stops listening on a bound endpoint.
     pub fn unbind(&self, endpoint: impl IntoEndpoint) -> Result<()> {
-        Ok(self.runtime.enter(|| self.any().unbind(endpoint))?)
+        self.runtime.enter(|| self.any().unbind(endpoint))?;
+        self.runtime.nudge();
+        Ok(())
     }
 
     /// Drops a connection made with `connect`.
     pub fn disconnect(&self, endpoint: impl IntoEndpoint) -> Result<()> {
-        Ok(self.runtime.enter(|| self.any().disconnect(endpoint))?)
+        self.runtime.enter(|| self.any().disconnect(endpoint))?;
+        self.runtime.nudge();
+        Ok(())
     }
 
-    /// The socket's connection events; see zmtp-tokio's `Monitor` (its `try_next` never waits).
+    /// The socket's connection events; see zmtp-tokio's `Monitor` (a `Stream`: `futures`' `next().now_or_never()` reads one without waiting).
     pub fn monitor(&self) -> Monitor {
         self.runtime.enter(|| self.any().monitor())
     }
@@ -132,19 +138,26 @@ impl Socket {
 
     /// Subscribes to messages starting with `topic` (SUB, XSUB).
     pub fn subscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
-        Ok(self.runtime.enter(|| self.any().subscribe(topic))?)
+        self.runtime.enter(|| self.any().subscribe(topic))?;
+        self.runtime.nudge();
+        Ok(())
     }
 
     /// Cancels one subscription (SUB, XSUB).
     pub fn unsubscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
-        Ok(self.runtime.enter(|| self.any().unsubscribe(topic))?)
+        self.runtime.enter(|| self.any().unsubscribe(topic))?;
+        self.runtime.nudge();
+        Ok(())
     }
 
     /// Sends as the kind sends, waiting at most the send timeout for room.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<()> {
         // The fast path: room in the queue, no waiting and no runtime entered at all.
         let message = match self.any_mut().try_send(message) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                self.runtime.nudge();
+                return Ok(());
+            }
             Err(TrySendError {
                 error: zmtp_tokio::Error::WouldBlock,
                 message,

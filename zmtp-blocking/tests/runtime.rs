@@ -5,6 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{endpoint, text, LIMIT};
+use futures::{FutureExt, StreamExt};
 use zmtp_blocking::{Error, Options, PullSocket, PushSocket, Runtime};
 
 #[test]
@@ -54,4 +55,71 @@ fn waiting_inside_a_tokio_runtime_is_a_typed_error() {
     assert!(matches!(bind, Err(Error::InsideRuntime)), "{bind:?}");
     // The same socket still works from the plain thread afterwards.
     assert!(matches!(pull.recv(), Err(Error::TimedOut)));
+}
+
+/// On the default runtime the callers drive the I/O while they wait; while none does, the
+/// background thread must: here it answers a peer's heartbeats for a PULL whose thread is
+/// busy elsewhere for five heartbeat timeouts, so the connection stays up.
+#[test]
+fn an_idle_callers_connections_are_kept_alive_by_the_background_thread() {
+    let ours = Runtime::new().unwrap();
+    let mut pull = PullSocket::on(&ours, Options::default()).unwrap();
+    pull.set_recv_timeout(Some(LIMIT));
+    let bound = pull.bind(endpoint("tcp")).unwrap();
+
+    let theirs = Runtime::with_workers(1).unwrap();
+    let heartbeats =
+        Options::default().heartbeat(Duration::from_millis(20), Duration::from_millis(100));
+    let mut push = PushSocket::on(&theirs, heartbeats).unwrap();
+    let mut monitor = push.monitor();
+    push.connect(&bound).unwrap();
+    push.send("hello").unwrap();
+    assert_eq!(text(&pull.recv().unwrap()), "hello");
+
+    // Not inside any call of the socket's: only the background thread drives it now.
+    std::thread::sleep(Duration::from_millis(500));
+    while let Some(Some(event)) = monitor.next().now_or_never() {
+        assert!(
+            !matches!(event, zmtp_tokio::MonitorEvent::Disconnected { .. }),
+            "the peer dropped us while our caller was away: {event:?}"
+        );
+    }
+    push.send("still here").unwrap();
+    assert_eq!(text(&pull.recv().unwrap()), "still here");
+}
+
+/// What a caller queues without waiting is written although the caller then waits for
+/// something else entirely (a turn on its thread, or the background thread).
+#[test]
+fn messages_sent_without_waiting_leave_while_the_sender_is_busy() {
+    let theirs = Runtime::with_workers(1).unwrap();
+    let mut pull = PullSocket::on(&theirs, Options::default()).unwrap();
+    pull.set_recv_timeout(Some(LIMIT));
+    let bound = pull.bind(endpoint("tcp")).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    let sender = std::thread::spawn(move || {
+        let mut push = PushSocket::on(&Runtime::new().unwrap(), Options::default()).unwrap();
+        push.connect(&bound).unwrap();
+        for i in 0..100 {
+            push.send(i.to_string()).unwrap();
+        }
+        // Busy with something that is not a socket call until everything has arrived.
+        finished.recv().unwrap();
+        push
+    });
+    for i in 0..100 {
+        assert_eq!(text(&pull.recv().unwrap()), i.to_string());
+    }
+    done.send(()).unwrap();
+    drop(sender.join().unwrap());
+}
+
+#[test]
+fn a_runtime_of_ones_own_stops_its_background_thread_when_dropped() {
+    let runtime = Runtime::new().unwrap();
+    let pull = PullSocket::on(&runtime, Options::default()).unwrap();
+    pull.bind(endpoint("tcp")).unwrap();
+    drop(pull);
+    // Returns: the background thread was told to stop and joined.
+    drop(runtime);
 }

@@ -1,5 +1,6 @@
 //! zmtp-blocking: the blocking API over zmtp-tokio, from the process's main thread, on the
-//! crate's default runtime (one I/O worker). Default options (HWM 1000) but linger for ever,
+//! crate's default runtime (driven by the waiting caller, a background thread while none
+//! waits), or with `ZMTP_BLOCKING_WORKERS=n` on a runtime of n I/O worker threads. Default options (HWM 1000) but linger for ever,
 //! as `zmtp perf`, so that a sender exits only once its peer has everything.
 
 use std::time::{Duration, Instant};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 use zmtp_bench::{Args, Mode};
 use zmtp_blocking::{
     Bytes, Error, Message, Options, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket,
-    SubSocket,
+    Runtime, SubSocket,
 };
 
 type Result<T = ()> = zmtp_blocking::Result<T>;
@@ -28,6 +29,14 @@ fn main() -> Result {
     }
 }
 
+/// The runtime `ZMTP_BLOCKING_WORKERS` asks for (the global, default one without it).
+fn runtime() -> Result<Runtime> {
+    match std::env::var("ZMTP_BLOCKING_WORKERS") {
+        Ok(n) => Runtime::with_workers(n.parse().expect("ZMTP_BLOCKING_WORKERS: a number")),
+        Err(_) => Runtime::global(),
+    }
+}
+
 /// Panics unless `message` is one frame of `size` bytes, as libzmq's tools check.
 fn check_size(message: &Message, size: usize) {
     assert!(
@@ -38,7 +47,7 @@ fn check_size(message: &Message, size: usize) {
 }
 
 fn local_thr(a: &Args, options: Options) -> Result {
-    let mut pull = PullSocket::with_options(options)?;
+    let mut pull = PullSocket::on(&runtime()?, options)?;
     pull.bind(a.endpoint.as_str())?;
     check_size(&pull.recv()?, a.size);
     let start = Instant::now();
@@ -50,7 +59,7 @@ fn local_thr(a: &Args, options: Options) -> Result {
 }
 
 fn remote_thr(a: &Args, options: Options) -> Result {
-    let mut push = PushSocket::with_options(options)?;
+    let mut push = PushSocket::on(&runtime()?, options)?;
     push.connect(a.endpoint.as_str())?;
     let payload = Bytes::from(vec![0u8; a.size]);
     for _ in 0..a.count {
@@ -61,7 +70,7 @@ fn remote_thr(a: &Args, options: Options) -> Result {
 }
 
 fn local_lat(a: &Args, options: Options) -> Result {
-    let mut rep = RepSocket::with_options(options)?;
+    let mut rep = RepSocket::on(&runtime()?, options)?;
     rep.bind(a.endpoint.as_str())?;
     for _ in 0..a.count {
         let request = rep.recv()?;
@@ -73,7 +82,7 @@ fn local_lat(a: &Args, options: Options) -> Result {
 }
 
 fn remote_lat(a: &Args, options: Options) -> Result {
-    let mut req = ReqSocket::with_options(options)?;
+    let mut req = ReqSocket::on(&runtime()?, options)?;
     req.connect(a.endpoint.as_str())?;
     let payload = Bytes::from(vec![0u8; a.size]);
     let mut times = Vec::with_capacity(usize::try_from(a.count).unwrap_or(0));
@@ -91,7 +100,7 @@ fn remote_lat(a: &Args, options: Options) -> Result {
 /// PUB: waits for its subscribers (and a moment for their subscriptions), publishes, then
 /// sends end markers, as `zmtp perf pub_thr`.
 fn pub_thr(a: &Args, options: Options) -> Result {
-    let mut publisher = PubSocket::with_options(options)?;
+    let mut publisher = PubSocket::on(&runtime()?, options)?;
     publisher.bind(a.endpoint.as_str())?;
     let deadline = Instant::now() + Duration::from_secs(30);
     while publisher.connected_peers() < a.subscribers {
@@ -121,7 +130,7 @@ fn pub_thr(a: &Args, options: Options) -> Result {
 /// SUB: counts until `count` messages, an end marker, or 1 s of silence after the first.
 fn sub_thr(a: &Args, options: Options) -> Result {
     const IDLE: Duration = Duration::from_secs(1);
-    let mut sub = SubSocket::with_options(options)?;
+    let mut sub = SubSocket::on(&runtime()?, options)?;
     sub.subscribe(Bytes::new())?;
     sub.connect(a.endpoint.as_str())?;
     let first = sub.recv()?;

@@ -114,10 +114,16 @@ impl Config {
             },
             Impl {
                 key: "zmtp-blocking",
-                label: "zmtp-blocking (this repo: the blocking API, main thread, 1 I/O worker)"
+                label: "zmtp-blocking (this repo: the blocking API, main thread, I/O driven by the waiting caller)"
                     .into(),
                 argv: peer("perf-blocking"),
                 env: vec![],
+            },
+            Impl {
+                key: "zmtp-blocking-1w",
+                label: "zmtp-blocking on one I/O worker thread (`Runtime::with_workers(1)`)".into(),
+                argv: peer("perf-blocking"),
+                env: vec![("ZMTP_BLOCKING_WORKERS".into(), "1".into())],
             },
             Impl {
                 key: "omq",

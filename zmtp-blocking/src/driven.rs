@@ -1,0 +1,172 @@
+//! A runtime driven by the threads that wait on it: the default of the blocking API.
+//!
+//! With I/O on a worker thread, every blocking call pays for two wake-ups across threads (the
+//! caller wakes the worker to write, the worker wakes the caller when the answer is read), a
+//! few microseconds each: more than a loopback round trip of zmtp itself. Here a caller that
+//! has to wait runs the sockets' tasks on its own thread while it waits (tokio's
+//! current-thread runtime, entered with `block_on`), so a request and its reply never change
+//! threads, as in async code.
+//!
+//! While no caller waits, a background thread drives the runtime instead (heartbeats, reads
+//! into the receive queues up to the high-water mark, reconnects, lingering closes), and lets
+//! go as soon as a caller comes to wait. It takes over only after callers have been away for
+//! a quiet period, so that a program calling in a tight loop never hands the runtime back and
+//! forth; a message a caller queued without waiting is written at once by a short turn of the
+//! runtime on the caller's thread when nobody drives it ([`Driven::nudge`]).
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+/// How long callers must have been away before the background thread drives: long enough
+/// that a loop of sends and receives never loses the runtime to it, short next to any
+/// heartbeat or timeout a socket keeps.
+const QUIET: Duration = Duration::from_micros(200);
+
+/// A caller's nudge turns the runtime only if nothing has driven it for this long: messages
+/// queued faster than that are written together by the next turn (or wait).
+const NUDGE_GAP: Duration = Duration::from_micros(50);
+
+/// The runtime and what its drivers share.
+#[derive(Debug)]
+struct Shared {
+    runtime: tokio::runtime::Runtime,
+    /// Callers inside [`Driven::block_on`]: they drive (or wait for their turn to).
+    callers: AtomicUsize,
+    /// Bumped whenever a caller stops driving: how the background thread tells a quiet
+    /// period from a busy caller that happens to be between two calls.
+    turns: AtomicU64,
+    /// Nanoseconds since `epoch` when a caller last drove.
+    last_turn: AtomicU64,
+    epoch: Instant,
+    /// Whether the background thread is driving now.
+    background: AtomicBool,
+    /// Wakes the background thread's drive so that it lets go of the runtime.
+    release: Notify,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn turned(&self) {
+        self.last_turn.store(self.now(), Ordering::Relaxed);
+        self.turns.fetch_add(1, Ordering::Release);
+    }
+
+    /// The background thread: drives while no caller does, after a quiet period.
+    fn background(&self) {
+        while !self.stop.load(Ordering::SeqCst) {
+            if !self.quiet() {
+                continue;
+            }
+            self.background.store(true, Ordering::SeqCst);
+            self.runtime.block_on(async {
+                loop {
+                    let notified = self.release.notified();
+                    tokio::pin!(notified);
+                    // Registered before the check, so a caller arriving after it wakes us.
+                    notified.as_mut().enable();
+                    if self.callers.load(Ordering::SeqCst) > 0 || self.stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    notified.await;
+                }
+            });
+            self.background.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// Waits one quiet period; whether no caller drove during it and none drives now.
+    fn quiet(&self) -> bool {
+        let before = self.turns.load(Ordering::Acquire);
+        std::thread::sleep(QUIET);
+        self.callers.load(Ordering::SeqCst) == 0 && self.turns.load(Ordering::Acquire) == before
+    }
+}
+
+/// A current-thread tokio runtime driven by its waiting callers, and by a background thread
+/// while none waits. Dropping the last handle stops the background thread.
+#[derive(Debug)]
+pub(crate) struct Driven {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Driven {
+    pub(crate) fn new(runtime: tokio::runtime::Runtime) -> std::io::Result<Driven> {
+        let shared = Arc::new(Shared {
+            runtime,
+            callers: AtomicUsize::new(0),
+            turns: AtomicU64::new(0),
+            last_turn: AtomicU64::new(0),
+            epoch: Instant::now(),
+            background: AtomicBool::new(false),
+            release: Notify::new(),
+            stop: AtomicBool::new(false),
+        });
+        let background = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("zmtp-blocking-io".into())
+            .spawn(move || background.background())?;
+        Ok(Driven {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.shared.runtime
+    }
+
+    /// Runs `future` to completion on this thread, driving the runtime meanwhile (once the
+    /// background thread or another caller lets go of it).
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let shared = &self.shared;
+        shared.callers.fetch_add(1, Ordering::SeqCst);
+        shared.release.notify_waiters();
+        let output = shared.runtime.block_on(future);
+        shared.callers.fetch_sub(1, Ordering::SeqCst);
+        shared.turned();
+        output
+    }
+
+    /// After a caller queued something without waiting: if nobody drives the runtime and
+    /// nobody has for a moment, one turn of it on this thread, so that the message is written
+    /// now rather than when the background thread next takes over.
+    pub(crate) fn nudge(&self) {
+        let shared = &self.shared;
+        if shared.callers.load(Ordering::SeqCst) > 0 || shared.background.load(Ordering::SeqCst) {
+            return;
+        }
+        let since = shared
+            .now()
+            .saturating_sub(shared.last_turn.load(Ordering::Relaxed));
+        if since < NUDGE_GAP.as_nanos() as u64 {
+            return;
+        }
+        self.block_on(tokio::task::yield_now());
+    }
+}
+
+impl Drop for Driven {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.release.notify_waiters();
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(thread) = thread {
+            // The background thread notices within one quiet period.
+            let _ = thread.join();
+        }
+    }
+}
