@@ -130,7 +130,11 @@ impl Driven {
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         let shared = &self.shared;
         shared.callers.fetch_add(1, Ordering::SeqCst);
-        shared.release.notify_waiters();
+        // Only the background thread ever waits on `release`, and it raises its flag before
+        // it checks `callers`: if we do not see the flag, it will see us (both SeqCst).
+        if shared.background.load(Ordering::SeqCst) {
+            shared.release.notify_waiters();
+        }
         let output = shared.runtime.block_on(future);
         shared.callers.fetch_sub(1, Ordering::SeqCst);
         shared.turned();

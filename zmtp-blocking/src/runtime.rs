@@ -97,6 +97,18 @@ impl Runtime {
         make()
     }
 
+    /// Runs `f` (which must not wait) inside the scheduler when the runtime is driven by its
+    /// callers and nobody drives it now: a task it wakes (the connection that will write a
+    /// message) then joins the runtime's own queue, for the next turn to run, instead of
+    /// being handed over from outside with a wake-up of the I/O driver (a system call, and
+    /// a spurious wake of whoever next waits on it).
+    pub(crate) fn in_scheduler<T>(&self, f: impl FnOnce() -> T) -> T {
+        match &*self.inner {
+            Kind::Driven(driven) => driven.runtime().block_on(async { f() }),
+            Kind::Workers(_) => f(),
+        }
+    }
+
     /// After something was queued without waiting: on a runtime driven by its callers, makes
     /// sure it is written soon (see `Driven::nudge`).
     pub(crate) fn nudge(&self) {

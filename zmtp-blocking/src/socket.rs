@@ -153,7 +153,17 @@ impl Socket {
     /// Sends as the kind sends, waiting at most the send timeout for room.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<()> {
         // The fast path: room in the queue, no waiting and no runtime entered at all.
-        let message = match self.any_mut().try_send(message) {
+        let runtime = self.runtime.clone();
+        // A REQ or REP waits for an answer right after each send: its connection's wake-up
+        // can wait in the runtime's own queue for that wait to run it. Other kinds send in
+        // streams, where one wake-up of the driver covers many messages.
+        let alternates = matches!(self.socket_type(), SocketType::Req | SocketType::Rep);
+        let any = self.any_mut();
+        let tried = match alternates {
+            true => runtime.in_scheduler(|| any.try_send(message)),
+            false => any.try_send(message),
+        };
+        let message = match tried {
             Ok(()) => {
                 self.runtime.nudge();
                 return Ok(());
