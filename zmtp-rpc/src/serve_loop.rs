@@ -144,6 +144,7 @@ async fn answer<H, F>(
         deadline_ms,
         method,
         body,
+        ..
     } = request;
     let call = Request {
         method: method.clone(),
