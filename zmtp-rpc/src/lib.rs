@@ -60,6 +60,7 @@
 mod client;
 mod clock;
 mod error;
+mod handle;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod json;
