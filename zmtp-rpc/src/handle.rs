@@ -1,5 +1,6 @@
-//! Running one request's handler, stopped at its deadline, and what its reply says.
-//! Kept apart from the serving loop so that whatever else runs handlers answers the same.
+//! Running one request's handler, stopped at its deadline: shared by the
+//! [`Server`](crate::Server) and the [`Worker`](crate::Worker), so that a call answers the same
+//! whichever runs it.
 
 use std::future::Future;
 use std::sync::Arc;
