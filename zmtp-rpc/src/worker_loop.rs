@@ -43,22 +43,31 @@ enum Event {
 /// The socket, the running handlers and the counters.
 struct Worker {
     socket: DealerSocket,
+    /// How long a reply may wait for room on the socket (the heartbeat silence).
+    patience: Duration,
     tasks: JoinSet<()>,
     calls: HashMap<Id, Call>,
     counters: Arc<ServerCounters>,
 }
 
 impl Worker {
-    async fn send(&mut self, command: Command) -> bool {
-        self.socket.send(worker_wire::encode(command)).await.is_ok()
+    /// Sends READY, HEARTBEAT or DISCONNECT if the socket takes it now. Never waits: with no
+    /// broker connected, or none reading, a DEALER send would wait, and the loop with it (no
+    /// replies, no shutdown). A lost one is harmless: the next tick sends another.
+    fn signal(&mut self, command: Command) {
+        let _ = self.socket.try_send(worker_wire::encode(command));
     }
 
-    /// Sends a handler's reply under its ticket.
+    /// Sends a handler's reply under its ticket, waiting at most the heartbeat silence for
+    /// room: by then the heartbeats, which do not wait, have been missing as long, so the
+    /// broker has declared this worker dead and settled the request itself.
     async fn reply(&mut self, ticket: u64, reply: WireReply) {
         // Counted before it can reach the caller, so that whoever holds the reply sees it.
         self.counters.answered.add();
-        if !self.send(Command::Reply(ticket, reply)).await {
-            self.counters.answered.sub(); // the socket is closed
+        let message = worker_wire::encode(Command::Reply(ticket, reply));
+        let sent = tokio::time::timeout(self.patience, self.socket.send(message)).await;
+        if !matches!(sent, Ok(Ok(()))) {
+            self.counters.answered.sub(); // dropped, or the socket is closed
         }
     }
 
@@ -100,6 +109,7 @@ where
 {
     let mut worker = Worker {
         socket,
+        patience: settings.heartbeat.silence(),
         tasks: JoinSet::new(),
         calls: HashMap::new(),
         counters,
@@ -107,9 +117,15 @@ where
     let (done, mut replies) = mpsc::unbounded_channel::<(u64, WireReply)>();
     let mut ticker = settings.heartbeat.ticker();
     let mut heard = Instant::now();
-    // Queued until the connection is up, as any DEALER send.
-    worker.send(Command::Ready).await;
-    loop {
+    // The first READY waits for the connection (a DEALER send waits for a peer), but not
+    // past a shutdown.
+    let ready = worker_wire::encode(Command::Ready);
+    let mut stopping = tokio::select! {
+        biased;
+        _ = stopped.wait_for(|stop| *stop) => true,
+        sent = worker.socket.send(ready) => sent.is_err(),
+    };
+    while !stopping {
         let event = tokio::select! {
             biased;
             _ = stopped.wait_for(|stop| *stop) => Event::Stop,
@@ -119,14 +135,14 @@ where
             message = worker.socket.recv() => Event::Message(message),
         };
         match event {
-            Event::Stop => break,
+            Event::Stop => stopping = true,
             Event::Tick => {
-                worker.send(Command::Heartbeat).await;
+                worker.signal(Command::Heartbeat);
                 // The broker went silent (it restarted, or declared this worker dead): say
                 // READY again, so that it takes this worker (back) with all its slots.
                 if heard.elapsed() > settings.heartbeat.silence() {
                     heard = Instant::now();
-                    worker.send(Command::Ready).await;
+                    worker.signal(Command::Ready);
                 }
             }
             Event::Done(ticket, reply) => worker.reply(ticket, reply).await,
@@ -214,7 +230,7 @@ async fn shut_down(
             unanswered.push(Unanswered { method, id, reason });
         }
     }
-    worker.send(Command::Disconnect).await;
+    worker.signal(Command::Disconnect);
     let close = worker.socket.close_timeout(settings.linger).await;
     ShutdownReport {
         unanswered,

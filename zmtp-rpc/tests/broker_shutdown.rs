@@ -89,3 +89,27 @@ async fn a_worker_shutting_down_finishes_its_request_then_leaves_the_broker() {
         (1, 0, 0)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_worker_shuts_down_without_a_broker_to_talk_to() {
+    // Never bound: what it sends queues for a connection that never comes, until the
+    // high-water mark (1000) is reached; no send may then hold the worker's loop.
+    let fast = Duration::from_millis(10);
+    let nowhere = Worker::connect(support::mem_endpoint().as_str())
+        .unwrap()
+        .heartbeat(fast, 3)
+        .serve(test_handler);
+    tokio::time::sleep(fast * 3000).await;
+    within("shutdown without a broker", nowhere.shutdown()).await;
+
+    // A broker that went away after the worker registered: heartbeats cannot be sent either.
+    let (brokering, _frontend, backend) = started_broker(|b| b).await;
+    let orphan = Worker::connect(&backend)
+        .unwrap()
+        .heartbeat(fast, 3)
+        .serve(test_handler);
+    until("the worker ready", || brokering.stats().workers == 1).await;
+    within("broker shutdown", brokering.shutdown()).await;
+    tokio::time::sleep(fast * 3000).await;
+    within("shutdown after the broker left", orphan.shutdown()).await;
+}
