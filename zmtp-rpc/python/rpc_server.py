@@ -34,9 +34,12 @@ def main():
             continue
         split = frames.index(b"")
         envelope, fields = frames[:split], frames[split + 1:]
-        if len(fields) != 5 or fields[0] != PROTOCOL or len(fields[1]) != 8 or len(fields[2]) != 8:
+        # A sixth frame is the optional flags byte (docs/RPC.md); a server need not read it.
+        if len(fields) not in (5, 6) or fields[0] != PROTOCOL:
             continue
-        _, call_id, deadline, method, body = fields
+        if len(fields[1]) != 8 or len(fields[2]) != 8:
+            continue
+        _, call_id, deadline, method, body = fields[:5]
         (deadline_ms,) = struct.unpack(">Q", deadline)
         if deadline_ms and deadline_ms <= time.time() * 1000:
             continue

@@ -123,6 +123,8 @@ impl Client {
             deadline_ms: deadline.map_or(0, clock::deadline_ms_after),
             method: method.to_owned(),
             body: body.into(),
+            // Only the caller knows; a broker retries on another worker only when told.
+            idempotent: matches!(retry, Retry::Idempotent { .. }),
         });
         let attempts = if until.is_some() { retry.attempts() } else { 1 };
         for attempt in 0..attempts {
@@ -184,6 +186,7 @@ fn into_result(reply: WireReply) -> Result<Bytes> {
         Status::Error => Err(Error::Remote(text())),
         Status::UnknownMethod => Err(Error::UnknownMethod(text())),
         Status::DeadlineExceeded => Err(Error::DeadlineExceeded),
+        Status::WorkerLost => Err(Error::WorkerLost),
     }
 }
 

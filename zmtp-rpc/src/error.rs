@@ -12,6 +12,10 @@ pub enum Error {
     Remote(String),
     /// The server has no handler for this method.
     UnknownMethod(String),
+    /// A broker lost the worker that was running the call, and did not run
+    /// it again because it was not marked idempotent ([`Retry::Idempotent`](crate::Retry)):
+    /// it may or may not have run once.
+    WorkerLost,
     /// The method name is empty, longer than [`MAX_METHOD_LEN`](crate::wire::MAX_METHOD_LEN)
     /// bytes: no server could read the request.
     InvalidMethod,
@@ -30,6 +34,7 @@ impl fmt::Display for Error {
             Error::DeadlineExceeded => f.write_str("the call's deadline passed"),
             Error::Remote(message) => write!(f, "the handler failed: {message}"),
             Error::UnknownMethod(method) => write!(f, "the server has no method {method:?}"),
+            Error::WorkerLost => f.write_str("the worker running the call was lost"),
             Error::InvalidMethod => f.write_str("the method name is empty or too long"),
             Error::Closed => f.write_str("the client is closed"),
             Error::Socket(error) => write!(f, "socket error: {error}"),

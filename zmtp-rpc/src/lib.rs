@@ -43,6 +43,48 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Broker
+//!
+//! A [`Broker`] puts many [`Worker`]s behind one endpoint: clients connect to its frontend as
+//! to a [`Server`] (the same [`Client`], unchanged), workers to its backend, and each request
+//! goes to the least recently used worker with room. Heartbeats both ways find dead workers:
+//! their idempotent requests run elsewhere, the others fail at once with
+//! [`Error::WorkerLost`], never running twice. The backend protocol is in docs/RPC.md.
+//!
+//! ```
+//! use std::time::Duration;
+//! use zmtp_rpc::{Broker, Client, HandlerError, Request, Retry, Worker};
+//! use zmtp_tokio::RouterSocket;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (frontend, backend) = (RouterSocket::new(), RouterSocket::new());
+//! let clients = frontend.bind("tcp://127.0.0.1:0").await?;
+//! let workers = backend.bind("tcp://127.0.0.1:0").await?;
+//! let brokering = Broker::new(frontend, backend).max_per_worker(2).start();
+//! let handler = |request: Request| async move {
+//!     match request.method() {
+//!         "price" => Ok(request.into_body()),
+//!         _ => Err(HandlerError::UnknownMethod),
+//!     }
+//! };
+//! let working = [
+//!     Worker::connect(&workers)?.serve(handler),
+//!     Worker::connect(&workers)?.serve(handler),
+//! ];
+//!
+//! // Idempotent: if its worker dies, the broker runs it on the other one.
+//! let client = Client::connect(&clients)?.with_retry(Retry::Idempotent { attempts: 1 });
+//! let reply = client.call("price", "AAPL", Some(Duration::from_secs(5))).await?;
+//! assert_eq!(reply, "AAPL");
+//!
+//! for worker in working {
+//!     worker.shutdown().await;
+//! }
+//! assert!(brokering.shutdown().await.unanswered.is_empty());
+//! # Ok(()) }
+//! ```
+//!
 //! # Choices
 //!
 //! - Deadlines travel as wall-clock milliseconds since the Unix epoch: client and server
@@ -57,9 +99,14 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod broker;
+mod broker_loop;
+mod broker_table;
 mod client;
 mod clock;
 mod error;
+mod handle;
+mod heartbeat;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod json;
@@ -71,7 +118,11 @@ mod serve_loop;
 mod server;
 mod stats;
 pub mod wire;
+mod worker;
+mod worker_loop;
+mod worker_wire;
 
+pub use broker::{Broker, BrokerReport, Brokering};
 pub use bytes::Bytes;
 pub use client::Client;
 pub use error::{Error, Result};
@@ -79,4 +130,5 @@ pub use report::{Reason, ShutdownReport, Unanswered};
 pub use request::{HandlerError, Request};
 pub use retry::Retry;
 pub use server::{Server, Serving};
-pub use stats::{ClientStats, ServerStats};
+pub use stats::{BrokerStats, ClientStats, ServerStats};
+pub use worker::{Worker, Working};

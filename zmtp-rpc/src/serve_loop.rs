@@ -12,10 +12,11 @@ use tokio::task::{Id, JoinError, JoinSet};
 use zmtp_tokio::{CloseReport, Router, RouterSocket, SocketReceiver, SocketSender};
 
 use crate::clock;
+use crate::handle;
 use crate::report::{Reason, ShutdownReport, Unanswered};
 use crate::request::{HandlerError, Request};
 use crate::stats::ServerCounters;
-use crate::wire::{self, Status, WireReply, WireRequest};
+use crate::wire::{self, WireRequest};
 
 /// The server's limits, set on [`Server`](crate::Server).
 #[derive(Debug, Clone, Copy)]
@@ -109,22 +110,6 @@ where
     shut_down(receiver, replies, running, settings, &counters).await
 }
 
-/// Decrements the in-flight count however the handler's task ends (reply, panic, abort).
-struct InFlight(Arc<ServerCounters>);
-
-impl InFlight {
-    fn start(counters: Arc<ServerCounters>) -> InFlight {
-        counters.in_flight.add();
-        InFlight(counters)
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.in_flight.sub();
-    }
-}
-
 /// Runs the handler (stopped at the request's deadline) and sends its reply.
 async fn answer<H, F>(
     request: WireRequest,
@@ -137,39 +122,7 @@ async fn answer<H, F>(
     F: Future<Output = Result<Bytes, HandlerError>> + Send + 'static,
 {
     let _slot = slot;
-    let _in_flight = InFlight::start(Arc::clone(&counters));
-    let WireRequest {
-        envelope,
-        id,
-        deadline_ms,
-        method,
-        body,
-    } = request;
-    let call = Request {
-        method: method.clone(),
-        body,
-        deadline_ms,
-        peer: envelope.first().cloned().unwrap_or_default(),
-    };
-    let outcome = match clock::instant_of(deadline_ms) {
-        Some(until) => tokio::time::timeout_at(until, handler(call)).await.ok(),
-        None => Some(handler(call).await),
-    };
-    let (status, body) = match outcome {
-        Some(Ok(body)) => (Status::Ok, body),
-        Some(Err(HandlerError::Failed(message))) => (Status::Error, Bytes::from(message)),
-        Some(Err(HandlerError::UnknownMethod)) => (Status::UnknownMethod, Bytes::from(method)),
-        None => {
-            counters.timed_out.add();
-            (Status::DeadlineExceeded, Bytes::new())
-        }
-    };
-    let reply = wire::encode_reply(WireReply {
-        envelope,
-        id,
-        status,
-        body,
-    });
+    let reply = wire::encode_reply(handle::run(request, &*handler, &counters).await);
     // Counted before it can reach the caller, so that whoever holds the reply sees it counted.
     counters.answered.add();
     // A ROUTER send does not wait: a reply for a peer that left, or whose queue is full, is

@@ -16,6 +16,11 @@ impl Counter {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn set(&self, value: usize) {
+        self.0
+            .store(u64::try_from(value).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
     pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -93,6 +98,74 @@ impl ServerCounters {
             timed_out: self.timed_out.get(),
             malformed: self.malformed.get(),
             in_flight: self.in_flight.get(),
+        }
+    }
+}
+
+/// What a [`Broker`](crate::Broker) has done with the messages it read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BrokerStats {
+    /// Requests read from clients.
+    pub received: u64,
+    /// Requests handed to workers (a request retried on another worker counts again).
+    pub dispatched: u64,
+    /// Workers' replies passed on to clients.
+    pub answered: u64,
+    /// Requests whose deadline passed before a worker took them: answered with the
+    /// deadline-exceeded status, never run.
+    pub expired: u64,
+    /// Idempotent requests of a lost worker queued again for another worker.
+    pub retried: u64,
+    /// Requests of a lost worker that were not idempotent: answered with the worker-lost
+    /// status, never run again.
+    pub failed_lost: u64,
+    /// Workers declared dead (silent for the heartbeat liveness) or that said they leave.
+    pub workers_lost: u64,
+    /// Messages on the frontend that are not requests of this protocol: discarded.
+    pub malformed_requests: u64,
+    /// Messages on the backend that are not worker messages of this protocol: discarded.
+    pub malformed_worker_messages: u64,
+    /// Worker replies the broker was not waiting for (an unknown worker or ticket, a worker
+    /// already declared dead, a duplicate): discarded.
+    pub stray_replies: u64,
+    /// Workers known now.
+    pub workers: u64,
+    /// Requests waiting for a worker now.
+    pub queued: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct BrokerCounters {
+    pub(crate) received: Counter,
+    pub(crate) dispatched: Counter,
+    pub(crate) answered: Counter,
+    pub(crate) expired: Counter,
+    pub(crate) retried: Counter,
+    pub(crate) failed_lost: Counter,
+    pub(crate) workers_lost: Counter,
+    pub(crate) malformed_requests: Counter,
+    pub(crate) malformed_worker_messages: Counter,
+    pub(crate) stray_replies: Counter,
+    pub(crate) workers: Counter,
+    pub(crate) queued: Counter,
+}
+
+impl BrokerCounters {
+    pub(crate) fn snapshot(&self) -> BrokerStats {
+        BrokerStats {
+            received: self.received.get(),
+            dispatched: self.dispatched.get(),
+            answered: self.answered.get(),
+            expired: self.expired.get(),
+            retried: self.retried.get(),
+            failed_lost: self.failed_lost.get(),
+            workers_lost: self.workers_lost.get(),
+            malformed_requests: self.malformed_requests.get(),
+            malformed_worker_messages: self.malformed_worker_messages.get(),
+            stray_replies: self.stray_replies.get(),
+            workers: self.workers.get(),
+            queued: self.queued.get(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The wire format (docs/RPC.md): plain ZMTP frames, so that any ZeroMQ peer can speak it.
 //!
 //! ```text
-//! request: [envelope..., "", "ZRPC1", id (8 bytes), deadline (u64 BE ms since the epoch, 0 = none), method, body]
+//! request: [envelope..., "", "ZRPC1", id (8 bytes), deadline (u64 BE ms since the epoch, 0 = none), method, body, (flags)]
 //! reply:   [envelope..., "", "ZRPC1", id (8 bytes), status (1 byte), body]
 //! ```
 //!
@@ -20,8 +20,11 @@ pub const PROTOCOL: &[u8] = b"ZRPC1";
 /// from making the server hold large strings it will only reject.
 pub const MAX_METHOD_LEN: usize = 255;
 
-/// The frames after the envelope and its empty delimiter in a request.
+/// The frames after the envelope and its empty delimiter in a request without flags.
 const REQUEST_FIELDS: usize = 5;
+
+/// Bit 0 of the optional flags frame: the caller allows the request to run more than once.
+pub const FLAG_IDEMPOTENT: u8 = 0x01;
 /// The frames after the delimiter in a reply.
 const REPLY_FIELDS: usize = 4;
 
@@ -36,6 +39,9 @@ pub enum Status {
     UnknownMethod,
     /// 3: the request's deadline passed before it was answered.
     DeadlineExceeded,
+    /// 4: a broker lost the worker running the request, which was not
+    /// idempotent, so it was not run again; the body is empty. It may or may not have run.
+    WorkerLost,
 }
 
 impl Status {
@@ -46,6 +52,7 @@ impl Status {
             Status::Error => 1,
             Status::UnknownMethod => 2,
             Status::DeadlineExceeded => 3,
+            Status::WorkerLost => 4,
         }
     }
 
@@ -56,6 +63,7 @@ impl Status {
             1 => Some(Status::Error),
             2 => Some(Status::UnknownMethod),
             3 => Some(Status::DeadlineExceeded),
+            4 => Some(Status::WorkerLost),
             _ => None,
         }
     }
@@ -75,6 +83,10 @@ pub struct WireRequest {
     pub method: String,
     /// The request body, one frame.
     pub body: Bytes,
+    /// Whether the caller allows it to run more than once, so that a broker may hand it to
+    /// another worker when the first is lost. Travels as the optional flags frame, written
+    /// only when set, so that a request without it is exactly a version-1 request.
+    pub idempotent: bool,
 }
 
 /// A reply as it travels.
@@ -107,6 +119,8 @@ pub enum Malformed {
     Method,
     /// The status is not one byte, or a byte this version does not define.
     Status,
+    /// The flags frame is not one byte, or sets a bit this version does not define.
+    Flags,
 }
 
 /// Splits `message` at its first empty frame: the envelope before it and the fields after it,
@@ -133,7 +147,18 @@ fn eight_bytes(frame: &Bytes, error: Malformed) -> Result<[u8; 8], Malformed> {
 /// Reads a request; `envelope` is what came before the delimiter (the ROUTER's identity).
 pub fn decode_request(message: Message) -> Result<WireRequest, Malformed> {
     let (envelope, fields) = split_envelope(message)?;
-    // [protocol, id, deadline, method, body]
+    // [protocol, id, deadline, method, body, (flags)]
+    let mut fields = fields;
+    let idempotent = if fields.len() == REQUEST_FIELDS + 1 {
+        match fields.pop().as_deref() {
+            Some([0]) => false,
+            Some([FLAG_IDEMPOTENT]) => true,
+            // An unknown bit may change what the request means: refused, not ignored.
+            _ => return Err(Malformed::Flags),
+        }
+    } else {
+        false
+    };
     let [_, id, deadline, method, body]: [Bytes; REQUEST_FIELDS] =
         fields.try_into().map_err(|_| Malformed::FrameCount)?;
     let id = eight_bytes(&id, Malformed::Id)?;
@@ -150,6 +175,7 @@ pub fn decode_request(message: Message) -> Result<WireRequest, Malformed> {
         deadline_ms,
         method,
         body,
+        idempotent,
     })
 }
 
@@ -162,6 +188,9 @@ pub fn encode_request(request: WireRequest) -> Message {
     message.push(Bytes::copy_from_slice(&request.deadline_ms.to_be_bytes()));
     message.push(Bytes::from(request.method));
     message.push(request.body);
+    if request.idempotent {
+        message.push(Bytes::from_static(&[FLAG_IDEMPOTENT]));
+    }
     message
 }
 
@@ -207,6 +236,7 @@ mod tests {
             deadline_ms: 1_700_000_000_000,
             method: "echo".to_owned(),
             body: Bytes::from_static(b"hi"),
+            idempotent: false,
         }
     }
 
@@ -216,6 +246,13 @@ mod tests {
         assert_eq!(message.frames()[1], Bytes::new(), "the delimiter");
         assert_eq!(message.frames()[2], PROTOCOL);
         assert_eq!(decode_request(message), Ok(request()));
+        let marked = WireRequest {
+            idempotent: true,
+            ..request()
+        };
+        let message = encode_request(marked.clone());
+        assert_eq!(message.frames().last().unwrap().as_ref(), [FLAG_IDEMPOTENT]);
+        assert_eq!(decode_request(message), Ok(marked));
     }
 
     #[test]
@@ -225,6 +262,7 @@ mod tests {
             Status::Error,
             Status::UnknownMethod,
             Status::DeadlineExceeded,
+            Status::WorkerLost,
         ] {
             let reply = WireReply {
                 envelope: vec![],
@@ -251,8 +289,16 @@ mod tests {
         assert_eq!(with(5, b"\xff\xfe"), Err(Malformed::Method));
         let no_delimiter: Message = frames[2..].iter().cloned().collect();
         assert_eq!(decode_request(no_delimiter), Err(Malformed::NoDelimiter));
+        let with_flags = |flags: &'static [u8]| {
+            let mut f = frames.clone();
+            f.push(Bytes::from_static(flags));
+            decode_request(f.into_iter().collect())
+        };
+        assert_eq!(with_flags(b"more"), Err(Malformed::Flags));
+        assert_eq!(with_flags(&[2]), Err(Malformed::Flags));
+        assert_eq!(with_flags(&[0]).map(|r| r.idempotent), Ok(false));
         let mut extra = frames.clone();
-        extra.push(Bytes::from_static(b"more"));
+        extra.extend([Bytes::from_static(&[1]), Bytes::from_static(b"more")]);
         assert_eq!(
             decode_request(extra.into_iter().collect()),
             Err(Malformed::FrameCount)

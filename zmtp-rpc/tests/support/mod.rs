@@ -80,3 +80,24 @@ pub async fn within<F: std::future::Future>(what: &str, future: F) -> F::Output 
 }
 
 pub mod python;
+
+/// A broker between two fresh `mem://` endpoints, set up by `configure`; its frontend (for
+/// clients) and backend (for workers) endpoints.
+pub async fn started_broker(
+    configure: impl FnOnce(zmtp_rpc::Broker) -> zmtp_rpc::Broker,
+) -> (zmtp_rpc::Brokering, String, String) {
+    let (frontend, frontend_endpoint) = bound_router().await;
+    let (backend, backend_endpoint) = bound_router().await;
+    let brokering = configure(zmtp_rpc::Broker::new(frontend, backend)).start();
+    (brokering, frontend_endpoint, backend_endpoint)
+}
+
+/// Waits (on the test's clock) until `condition` holds, naming `what` if it never does.
+pub async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    within(what, async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+}
