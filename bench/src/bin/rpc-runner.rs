@@ -201,7 +201,9 @@ fn main() {
          {} reps per cell, interleaved (every implementation at every in-flight count, then \
          again); {} s warm-up then a {} s window per run; 100-byte request and reply bodies; \
          server pinned to core 0, client to core 1 (`taskset`), TCP over loopback. Median \
-         (min–max) of the reps. CPU: {}, {} cores; load average before {}, after {}.\n",
+         (min–max) of the reps. CPU: {}, {} cores; load average before {}, after {}. What each \
+         server and client does, and how many connections each uses: bench/README.md, \
+         \"RPC comparison\".\n",
         machine::today(),
         o.reps,
         o.warmup,
