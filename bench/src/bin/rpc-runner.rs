@@ -1,8 +1,9 @@
 //! Driver of the RPC comparison (`bench/rpc.sh`): for each rep, each in-flight count and each
 //! implementation, in that order (so that implementations are interleaved), it starts the
-//! implementation's server pinned to core 0 and its client pinned to core 1 on a fresh
-//! loopback port, reads the client's line, kills the server. Then it writes
-//! `results/rpc-<date>.{md,csv}`: median (min–max) per cell and the issue 17 targets.
+//! implementation's server pinned to core 0 and its client pinned to core 1 (both to core 0
+//! with `--placement same`) on a fresh loopback port, reads the client's line, kills the
+//! server. Then it writes `results/rpc-<date>[-same-core].{md,csv}`: median (min–max) per
+//! cell and the issue 17 targets.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,6 +29,8 @@ struct Options {
     secs: f64,
     in_flight: Vec<usize>,
     only: Option<Vec<String>>,
+    /// Both processes on core 0 (`--placement same`) instead of server on 0, client on 1.
+    same_core: bool,
 }
 
 /// One client run's result.
@@ -41,7 +44,7 @@ struct Sample {
 fn usage() -> ! {
     eprintln!(
         "usage: rpc-runner --peers DIR [--out DIR] [--reps N] [--warmup SECS] [--secs SECS] \
-         [--in-flight 1,64] [--only BIN,BIN]  (BIN: {})",
+         [--in-flight 1,64] [--only BIN,BIN] [--placement split|same]  (BIN: {})",
         IMPLS.iter().map(|i| i.1).collect::<Vec<_>>().join(", ")
     );
     std::process::exit(2)
@@ -60,6 +63,7 @@ fn options() -> Options {
         secs: 2.0,
         in_flight: vec![1, 64],
         only: None,
+        same_core: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -71,6 +75,13 @@ fn options() -> Options {
             "--warmup" => o.warmup = num(&value),
             "--secs" => o.secs = num(&value),
             "--in-flight" => o.in_flight = value.split(',').map(num).collect(),
+            "--placement" => {
+                o.same_core = match value.as_str() {
+                    "split" => false,
+                    "same" => true,
+                    _ => usage(),
+                }
+            }
             "--only" => o.only = Some(value.split(',').map(str::to_string).collect()),
             _ => usage(),
         }
@@ -100,7 +111,7 @@ fn run_one(o: &Options, bin: &str, port: u16, in_flight: usize) -> Result<Sample
     let limit = (o.warmup + o.secs + 30.0).ceil().to_string();
     let client = Command::new("timeout")
         .arg(&limit)
-        .args(["taskset", "-c", "1"])
+        .args(["taskset", "-c", if o.same_core { "0" } else { "1" }])
         .arg(&peer)
         .args(["client", &addr])
         .arg(in_flight.to_string())
@@ -200,7 +211,7 @@ fn main() {
         "# RPC comparison, {}\n\n```sh\n{command}\n```\n\n\
          {} reps per cell, interleaved (every implementation at every in-flight count, then \
          again); {} s warm-up then a {} s window per run; 100-byte request and reply bodies; \
-         server pinned to core 0, client to core 1 (`taskset`), TCP over loopback. Median \
+         {} (`taskset`), TCP over loopback. Median \
          (min–max) of the reps. CPU: {}, {} cores; load average before {}, after {}. What each \
          server and client does, and how many connections each uses: bench/README.md, \
          \"RPC comparison\".\n",
@@ -208,6 +219,11 @@ fn main() {
         o.reps,
         o.warmup,
         o.secs,
+        if o.same_core {
+            "server and client both pinned to core 0"
+        } else {
+            "server pinned to core 0, client to core 1"
+        },
         machine::cpu_model(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         load_before,
@@ -289,7 +305,14 @@ fn main() {
     );
 
     let _ = std::fs::create_dir_all(&o.out);
-    let stem = machine::unique_stem(&o.out, &format!("rpc-{}", machine::today()));
+    let stem = machine::unique_stem(
+        &o.out,
+        &format!(
+            "rpc-{}{}",
+            machine::today(),
+            if o.same_core { "-same-core" } else { "" }
+        ),
+    );
     let written = std::fs::write(stem.with_extension("md"), &md)
         .and_then(|()| std::fs::write(stem.with_extension("csv"), &csv));
     if let Err(e) = written {
