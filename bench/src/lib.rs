@@ -30,6 +30,7 @@
 //! message-count messages, an end marker, or 1 s of silence after the first message.
 
 pub mod machine;
+pub mod rpc;
 
 use std::time::Duration;
 
