@@ -42,7 +42,7 @@ use crate::router_notify::RouterNotify;
 
 pub(crate) use guard::TableGuard;
 pub(crate) use pipe::Limits;
-pub(crate) use policy::Policy;
+pub(crate) use policy::{PeerSubscriptions, Policy};
 pub(crate) use receiving::Sender;
 pub(crate) use sending::Routed;
 pub(crate) use table::{PeerTable, Settings};

@@ -20,6 +20,14 @@ impl<P: Policy> PeerTable<P> {
     /// application: a topic new to the socket (every subscription when verbose), or one that
     /// no peer holds any more (every cancellation when verboser). A peer over the subscription
     /// limits is refused (disconnected). A manual XPUB only hands it up (see `manual.rs`).
+    /// Connected peers holding at least one subscription (a publisher's readiness).
+    pub(crate) fn subscribed_peers(&self) -> usize {
+        self.pipes
+            .iter()
+            .filter(|pipe| pipe.connected && !pipe.topics.is_empty())
+            .count()
+    }
+
     pub(crate) fn peer_subscription(
         &mut self,
         id: PipeId,
@@ -54,6 +62,9 @@ impl<P: Policy> PeerTable<P> {
         } else {
             (false, false)
         };
+        if changed {
+            self.readiness.notify_waiters();
+        }
         if changed && !subscribe {
             // A sender held back by this pipe's full queue (XPUB_NODROP) may not be any more.
             wake(&mut self.send_waker);

@@ -99,6 +99,9 @@ pub(crate) struct PeerTable<P: Policy> {
     pub(super) monitor: Option<Arc<SocketContext>>,
     /// Drivers to wake once the lock is released (see `pipes::TableGuard`).
     pub(super) deferred: Vec<Waker>,
+    /// Told whenever a peer connects or leaves, or a peer's subscriptions change: what the
+    /// readiness waits (`Socket::wait_connected`, `wait_subscribers`) watch.
+    pub(crate) readiness: Arc<tokio::sync::Notify>,
     _kind: PhantomData<P>,
 }
 
@@ -125,6 +128,7 @@ impl<P: Policy> PeerTable<P> {
             matched: Vec::new(),
             monitor: None,
             deferred: Vec::new(),
+            readiness: Arc::new(tokio::sync::Notify::new()),
             _kind: PhantomData,
         }
     }
@@ -263,6 +267,7 @@ impl<P: Policy> PeerTable<P> {
         if !pipe.connected {
             pipe.connected = true;
             self.connected += 1;
+            self.readiness.notify_waiters();
         }
         let peer = Arc::new(peer);
         pipe.peer = Some(Arc::clone(&peer));
@@ -351,6 +356,7 @@ impl<P: Policy> PeerTable<P> {
         let was_connected = std::mem::take(&mut pipe.connected);
         if was_connected {
             self.connected -= 1;
+            self.readiness.notify_waiters();
         }
         pipe.evicted = false;
         pipe.driver_waker = None;
@@ -405,6 +411,7 @@ impl<P: Policy> PeerTable<P> {
         pipe.persistent = false;
         if std::mem::take(&mut pipe.connected) {
             self.connected -= 1;
+            self.readiness.notify_waiters();
         }
         self.refresh_lb(id);
         self.refresh_fq(id);

@@ -46,7 +46,6 @@ impl PeerTopics {
         self.topics.contains(topic)
     }
 
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.topics.is_empty()
     }

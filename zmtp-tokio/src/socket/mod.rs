@@ -8,6 +8,7 @@ mod dealer;
 mod pair;
 mod pipeline;
 mod pubsub;
+mod readiness;
 mod reqrep;
 mod router;
 mod split;
