@@ -20,7 +20,9 @@ use crate::stats::{BrokerCounters, BrokerStats};
 /// and get requests least recently used first, at most
 /// [`max_per_worker`](Self::max_per_worker) at a time each. Broker and workers heartbeat
 /// each other: a worker silent for the [heartbeat](Self::heartbeat) liveness is declared dead,
-/// its idempotent requests go to another worker, and the others are answered
+/// its idempotent requests go to another worker (three workers at most: a request lost with a
+/// third is answered as lost, so that one that kills every worker it reaches cannot take them
+/// all down), and the others are answered
 /// [`Error::WorkerLost`](crate::Error::WorkerLost) at once, never run twice. A request whose
 /// deadline passes while queued is answered "deadline exceeded" and never run.
 #[derive(Debug)]
