@@ -29,6 +29,10 @@ pub struct Socket {
     stash: Option<zmtp_tokio::Result<Message>>,
     send_timeout: Option<Duration>,
     recv_timeout: Option<Duration>,
+    /// REQ, REP: each send is followed by a wait for the answer, so the send leaves its
+    /// connection's wake-up in the runtime's own queue for that wait to run. Other kinds send
+    /// in streams, where one wake-up of the driver covers many messages.
+    alternates: bool,
     runtime: Runtime,
 }
 
@@ -51,6 +55,7 @@ impl Socket {
             stash: None,
             send_timeout: None,
             recv_timeout: None,
+            alternates: matches!(socket_type, SocketType::Req | SocketType::Rep),
             runtime: runtime.clone(),
         })
     }
@@ -154,10 +159,7 @@ impl Socket {
     pub fn send(&mut self, message: impl Into<Message>) -> Result<()> {
         // The fast path: room in the queue, no waiting and no runtime entered at all.
         let runtime = self.runtime.clone();
-        // A REQ or REP waits for an answer right after each send: its connection's wake-up
-        // can wait in the runtime's own queue for that wait to run it. Other kinds send in
-        // streams, where one wake-up of the driver covers many messages.
-        let alternates = matches!(self.socket_type(), SocketType::Req | SocketType::Rep);
+        let alternates = self.alternates;
         let any = self.any_mut();
         let tried = match alternates {
             true => runtime.in_scheduler(|| any.try_send(message)),
