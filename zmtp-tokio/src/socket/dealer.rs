@@ -9,6 +9,23 @@ use super::Kind;
 
 /// DEALER: sends round robin, receives fair-queued. See
 /// [`Socket<Dealer>`](crate::Socket#impl-Socket<Dealer>).
+///
+/// A receive timeout (libzmq's ZMQ_RCVTIMEO) is tokio's: `recv` is cancel-safe, so a timed-out
+/// wait takes nothing and the next `recv` still gets the message.
+///
+/// ```no_run
+/// # async fn f() -> zmtp_tokio::Result<()> {
+/// use std::time::Duration;
+/// use zmtp_tokio::DealerSocket;
+/// let mut dealer = DealerSocket::new();
+/// dealer.connect("tcp://127.0.0.1:5555")?;
+/// dealer.send(zmtp_tokio::Message::from_iter(["", "job"])).await?;
+/// match tokio::time::timeout(Duration::from_secs(1), dealer.recv()).await {
+///     Ok(reply) => println!("{:?}", reply?),
+///     Err(_) => println!("no reply within 1 s; the socket is still usable"),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Default)]
 pub struct Dealer {
     _private: (),
