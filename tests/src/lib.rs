@@ -425,3 +425,4 @@ pub mod hostile;
 pub mod python_peer;
 pub mod raw_peer;
 pub mod socket_harness;
+pub mod telemetry;

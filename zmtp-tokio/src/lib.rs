@@ -478,8 +478,26 @@
 //! connect retried, handshake succeeded, handshake failed (with a typed reason), disconnected,
 //! closed, and a publisher's drop episodes at a subscriber's high-water mark. Handshake
 //! succeeded and disconnected name the peer ([`Peer`]: its address, identity, routing id,
-//! properties and security), so a ROUTER learns which routing id came and which left. Dropped
-//! connections are also logged through `tracing` at `info` level.
+//! properties and security), so a ROUTER learns which routing id came and which left.
+//!
+//! Through `tracing`, each TCP or IPC connection runs in an `info` span `zmtp.connection`
+//! with the fields `socket`, `endpoint`, `peer_addr`, `mechanism`, and once the handshake
+//! completes `peer_socket` and (on a PLAIN or CURVE server with an authenticator) `user_id`;
+//! a dropped connection is logged inside it at `info` level.
+//!
+//! With the feature `metrics`, every socket counts through the
+//! [`metrics`](https://docs.rs/metrics) facade, whatever exporter the application installs,
+//! whether or not it holds a monitor (each counter is labelled with the `socket` type; other
+//! label values are fixed words, never text a peer chose):
+//!
+//! | counter | more labels | counts |
+//! |---|---|---|
+//! | `zmtp_connections_total` | `direction`: `accepted`, `connected` | transport connections made |
+//! | `zmtp_handshakes_total` | | handshakes completed |
+//! | `zmtp_handshake_failures_total` | `reason` | handshakes failed: `malformed`, `protocol`, `incompatible`, `authentication`, `peer_error`, `timeout`, `peer_disconnected`, `io`, `closed`, or the socket's refusal (`pair_taken`, `duplicate_identity`, `too_many_subscriptions`) |
+//! | `zmtp_disconnects_total` | `reason` (as above) | established connections that ended |
+//! | `zmtp_reconnects_total` | | connection attempts to be retried |
+//! | `zmtp_messages_dropped_total` | `cause`: `hwm`, `unroutable`, `connect_stopped` | messages dropped at a peer's high-water mark (PUB, XPUB, ROUTER, REP), for a ROUTER's unknown identity, or queued for an endpoint that stopped reconnecting |
 #![forbid(unsafe_code)]
 // On docs.rs (nightly, `--cfg docsrs`): each feature-gated item is labelled with its feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -497,6 +515,7 @@ mod reconnect_stop;
 mod router_notify;
 mod security;
 mod socket;
+mod telemetry;
 mod transport;
 mod try_error;
 

@@ -164,13 +164,21 @@ impl std::fmt::Display for DisconnectReason {
 /// socket at its high-water mark), so a monitor nobody reads cannot grow without bound.
 const MONITOR_CAPACITY: usize = 4096;
 
-/// Fans events out to every live monitor of a socket.
-#[derive(Debug, Default)]
+/// Fans events out to every live monitor of a socket, and counts them (feature `metrics`).
+#[derive(Debug)]
 pub(crate) struct MonitorHub {
+    socket_type: SocketType,
     subscribers: Mutex<Vec<mpsc::Sender<MonitorEvent>>>,
 }
 
 impl MonitorHub {
+    pub(crate) fn new(socket_type: SocketType) -> MonitorHub {
+        MonitorHub {
+            socket_type,
+            subscribers: Mutex::default(),
+        }
+    }
+
     pub(crate) fn subscribe(&self) -> Monitor {
         let (tx, rx) = mpsc::channel(MONITOR_CAPACITY);
         self.lock().push(tx);
@@ -178,6 +186,7 @@ impl MonitorHub {
     }
 
     pub(crate) fn emit(&self, event: MonitorEvent) {
+        crate::telemetry::record(self.socket_type, &event);
         let mut subscribers = self.lock();
         if subscribers.is_empty() {
             return;

@@ -76,6 +76,15 @@ impl Security {
         matches!(self, Security::PlainServer | Security::CurveServer { .. })
     }
 
+    /// The mechanism's name as the greeting carries it: `NULL`, `PLAIN` or `CURVE`.
+    pub fn mechanism_name(&self) -> &'static str {
+        match self {
+            Security::Null => "NULL",
+            Security::PlainClient(_) | Security::PlainServer => "PLAIN",
+            Security::CurveClient { .. } | Security::CurveServer { .. } => "CURVE",
+        }
+    }
+
     pub(crate) fn mechanism_config(&self) -> MechanismConfig {
         let random = || -> Arc<dyn RandomSource> { Arc::new(OsRandom) };
         match self {

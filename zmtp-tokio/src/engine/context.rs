@@ -49,7 +49,7 @@ impl SocketContext {
         SocketContext {
             socket_type,
             options,
-            monitor: MonitorHub::default(),
+            monitor: MonitorHub::new(socket_type),
             tasks: TaskTracker::new(),
             outbox: OutboxBudget::default(),
             shutdown: CancellationToken::new(),

@@ -10,11 +10,13 @@ use super::table::PeerTable;
 use super::Policy;
 use crate::engine::PipeId;
 use crate::monitor::MonitorEvent;
+use crate::telemetry::{self, DropCause};
 
 impl<P: Policy> PeerTable<P> {
     /// A copy for `id` was dropped at its high-water mark.
     pub(super) fn note_dropped(&mut self, id: PipeId) {
         self.dropped_total += 1;
+        telemetry::dropped(P::SOCKET_TYPE, DropCause::HighWaterMark, 1);
         let Some(pipe) = self.pipes.get_mut(id) else {
             return;
         };

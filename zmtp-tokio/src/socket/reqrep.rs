@@ -12,7 +12,7 @@ use std::future::poll_fn;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use zmtp_core::Message;
+use zmtp_core::{Message, SocketType};
 
 use super::core::check_not_empty;
 use super::{sealed, Kind, Socket};
@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::peer::Peer;
 use crate::pipes::kinds;
 use crate::pipes::Routed;
+use crate::telemetry::{self, DropCause};
 use crate::try_error::{TryRecvError, TrySendError};
 
 /// REQ: sends requests, receives replies. See [`Socket<Req>`](Socket#impl-Socket<Req>).
@@ -255,6 +256,7 @@ impl Socket<Rep> {
                 // The request counts as answered (the reply dropped), as libzmq's REP does.
                 self.kind.pending = None;
                 tracing::debug!("REP dropped a reply: the requester's queue is full");
+                telemetry::dropped(SocketType::Rep, DropCause::HighWaterMark, 1);
                 Ok(())
             }
             other => other.map_err(|refused| refused.error),

@@ -17,7 +17,7 @@ use std::future::poll_fn;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use zmtp_core::Message;
+use zmtp_core::{Message, SocketType};
 
 use super::strategies::fair_queue_receiving;
 use super::{sealed, Kind, Socket};
@@ -25,6 +25,7 @@ use crate::endpoint::IntoEndpoint;
 use crate::error::{Error, Result};
 use crate::pipes::kinds;
 use crate::pipes::Routed;
+use crate::telemetry::{self, DropCause};
 use crate::try_error::TrySendError;
 
 /// ROUTER: receives with the sender's identity in front, sends by identity. See
@@ -117,6 +118,7 @@ impl Socket<Router> {
             }
             Route::Full(_) => {
                 tracing::debug!("ROUTER dropped a message for a full peer");
+                telemetry::dropped(SocketType::Router, DropCause::HighWaterMark, 1);
                 Poll::Ready(Ok(()))
             }
         }
@@ -164,6 +166,7 @@ impl Socket<Router> {
             }
             Routed::Unroutable(_) => {
                 tracing::debug!("ROUTER dropped a message for an unknown peer");
+                telemetry::dropped(SocketType::Router, DropCause::Unroutable, 1);
                 Route::Dropped
             }
             Routed::Full(mut message) => {

@@ -137,6 +137,8 @@ pub(crate) struct Driver<R, W> {
     input_ended: Option<InputEnd>,
     /// Whether the connection was told that we stopped reading.
     reading_paused: bool,
+    /// The connection's `tracing` span: what it logs is inside it.
+    span: tracing::Span,
 }
 
 impl<R, W> Driver<R, W>
@@ -151,6 +153,7 @@ where
         (reader, writer): (R, W),
         stop: StopSignal,
     ) -> Result<Self, crate::error::Error> {
+        let span = connection_span(&context, &origin);
         let mut config = context.options.connection_config(context.socket_type);
         config.peer_address = origin.auth_address;
         let conn =
@@ -186,12 +189,15 @@ where
             read_ahead: 0,
             input_ended: None,
             reading_paused: false,
+            span,
         })
     }
 
     /// Runs the connection to its end.
     pub(crate) async fn run(mut self) -> DriveOutcome {
-        let outcome = poll_fn(|cx| self.poll_drive(cx)).await;
+        let span = self.span.clone();
+        let outcome = poll_fn(|cx| span.in_scope(|| self.poll_drive(cx))).await;
+        let _inside = span.enter();
         if self.context.is_closing() {
             self.context.report_undelivered(self.undelivered());
         }
@@ -217,6 +223,7 @@ where
             reason => tracing::info!(endpoint = %self.endpoint, %reason, "connection dropped"),
         }
         self.context.monitor.emit(event);
+        drop(_inside);
         let _ = poll_fn(|cx| Pin::new(&mut self.writer).poll_shutdown(cx)).await;
         outcome
     }
@@ -375,6 +382,7 @@ where
         for topic in std::mem::take(&mut admitted.topics) {
             let _ = self.conn.subscribe(&topic);
         }
+        record_peer(&self.span, &admitted.peer);
         self.context.monitor.emit(MonitorEvent::HandshakeSucceeded {
             endpoint: self.endpoint.clone(),
             peer: admitted.peer.socket_type,
@@ -605,5 +613,26 @@ fn closed_reason(error: ConnectionError) -> DisconnectReason {
     match error {
         ConnectionError::ClosedLocally => DisconnectReason::Closed,
         other => DisconnectReason::Connection(other),
+    }
+}
+
+/// A span per connection, so that its log lines say which socket, endpoint and peer they are
+/// about; the peer's socket type and user id are filled in when the handshake completes.
+fn connection_span(context: &SocketContext, origin: &Origin) -> tracing::Span {
+    tracing::info_span!(
+        "zmtp.connection",
+        socket = context.socket_type.as_str(),
+        endpoint = %origin.endpoint,
+        peer_addr = %origin.peer_address,
+        mechanism = context.options.security.mechanism_name(),
+        peer_socket = tracing::field::Empty,
+        user_id = tracing::field::Empty,
+    )
+}
+
+fn record_peer(span: &tracing::Span, peer: &Peer) {
+    span.record("peer_socket", peer.socket_type.as_str());
+    if let Some(user_id) = peer.auth.as_ref().and_then(|auth| auth.user_id_str()) {
+        span.record("user_id", user_id);
     }
 }
