@@ -89,7 +89,7 @@ impl Broker {
     /// Starts brokering in a task of its own (so inside a tokio runtime).
     pub fn start(self) -> Brokering {
         let (stop, stopped) = watch::channel(false);
-        let counters = Arc::new(BrokerCounters::default());
+        let counters = Arc::new(BrokerCounters::new());
         let task = tokio::spawn(broker_loop::run(
             self.frontend,
             self.backend,

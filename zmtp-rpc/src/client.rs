@@ -8,6 +8,7 @@ use bytes::Bytes;
 use tokio::sync::Mutex;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
+use tracing::Instrument;
 use zmtp_tokio::{Dealer, DealerSocket, IntoEndpoint, SocketReceiver, SocketSender};
 
 use crate::clock;
@@ -15,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::pending::Pending;
 use crate::retry::Retry;
 use crate::stats::{ClientCounters, ClientStats};
+use crate::telemetry;
 use crate::wire::{self, Status, WireReply, WireRequest};
 
 /// The shortest time an attempt of a retried call is given.
@@ -55,7 +57,7 @@ impl Client {
     pub fn new(socket: DealerSocket) -> Client {
         let (sender, receiver) = socket.split();
         let pending = Arc::new(Pending::default());
-        let counters = Arc::new(ClientCounters::default());
+        let counters = Arc::new(ClientCounters::new());
         let reader = tokio::spawn(read_replies(
             receiver,
             Arc::clone(&pending),
@@ -103,10 +105,31 @@ impl Client {
     }
 
     /// [`call`](Self::call) with its own retry policy.
+    ///
+    /// The call runs in a `tracing` span `zmtp_rpc.call` with its `method`, and ends with its
+    /// `outcome` recorded there and, with the feature `metrics`, in the call metrics.
     pub async fn call_with(
         &self,
         method: &str,
         body: impl Into<Bytes>,
+        deadline: Option<Duration>,
+        retry: Retry,
+    ) -> Result<Bytes> {
+        let mut record = CallRecord::start(method);
+        let span = record.span.clone();
+        let result = self
+            .exchange(method, body.into(), deadline, retry)
+            .instrument(span)
+            .await;
+        record.finish(telemetry::call_outcome(&result));
+        result
+    }
+
+    /// Sends the request and waits for its reply, sending it again as `retry` allows.
+    async fn exchange(
+        &self,
+        method: &str,
+        body: Bytes,
         deadline: Option<Duration>,
         retry: Retry,
     ) -> Result<Bytes> {
@@ -122,7 +145,7 @@ impl Client {
             id: ticket.id.to_be_bytes(),
             deadline_ms: deadline.map_or(0, clock::deadline_ms_after),
             method: method.to_owned(),
-            body: body.into(),
+            body,
             // Only the caller knows; a broker retries on another worker only when told.
             idempotent: matches!(retry, Retry::Idempotent { .. }),
         });
@@ -179,6 +202,40 @@ async fn before<F: Future>(until: Option<Instant>, future: F) -> Option<F::Outpu
 }
 
 /// The call's result from the reply's status.
+/// A call's span and start, recording its outcome when it ends, or `cancelled` when its
+/// future is dropped first.
+struct CallRecord<'a> {
+    method: &'a str,
+    started: Instant,
+    span: tracing::Span,
+    finished: bool,
+}
+
+impl<'a> CallRecord<'a> {
+    fn start(method: &'a str) -> CallRecord<'a> {
+        CallRecord {
+            method,
+            started: Instant::now(),
+            span: tracing::info_span!("zmtp_rpc.call", method, outcome = tracing::field::Empty),
+            finished: false,
+        }
+    }
+
+    fn finish(&mut self, outcome: &'static str) {
+        self.finished = true;
+        self.span.record("outcome", outcome);
+        telemetry::call_finished(self.method, outcome, self.started.elapsed());
+    }
+}
+
+impl Drop for CallRecord<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.finish("cancelled");
+        }
+    }
+}
+
 fn into_result(reply: WireReply) -> Result<Bytes> {
     let text = || String::from_utf8_lossy(&reply.body).into_owned();
     match reply.status {

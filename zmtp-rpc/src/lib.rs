@@ -85,6 +85,32 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Observability
+//!
+//! Every call runs in a `tracing` span `zmtp_rpc.call` (`method`, `outcome`), and every
+//! request a server or worker handles in a span `zmtp_rpc.request` (`role`, `method`,
+//! `outcome`, and on a [`Server`] the client's `peer` address, `mechanism` and `user_id`,
+//! which the handler also gets from [`Request::connection`]). zmtp-tokio adds a span per
+//! connection.
+//!
+//! With the feature `metrics`, the crate records through the
+//! [`metrics`](https://docs.rs/metrics) facade (and turns on zmtp-tokio's socket counters:
+//! connections, handshake failures by reason, reconnects, messages dropped at high-water
+//! marks):
+//!
+//! | metric | labels | what |
+//! |---|---|---|
+//! | `zmtp_rpc_client_calls_total` | `method`, `outcome` | calls ended: `ok`, `remote_error`, `unknown_method`, `deadline_exceeded`, `worker_lost`, `closed`, `cancelled` (the future dropped), `error` |
+//! | `zmtp_rpc_client_call_seconds` (histogram) | `method`, `outcome` | how long each call took |
+//! | `zmtp_rpc_server_requests_total` | `role` (`server`, `worker`), `method`, `outcome` | requests answered: `ok`, `error`, `unknown_method`, `deadline_exceeded` |
+//! | `zmtp_rpc_server_request_seconds` (histogram) | `role`, `method`, `outcome` | how long each handler ran |
+//! | `zmtp_rpc_client_*_total`, `zmtp_rpc_server_*_total`, `zmtp_rpc_broker_*_total` | `role` | each field of [`ClientStats`] (`retries`, `late_replies`, ...), [`ServerStats`] (`expired`, `timed_out`, ...) and [`BrokerStats`] (`dispatched`, `retried`, `workers_lost`, ...) as it changes |
+//! | `zmtp_rpc_server_in_flight`, `zmtp_rpc_broker_workers`, `zmtp_rpc_broker_queued` (gauges) | `role` | the levels of the same stats |
+//!
+//! A server's method label is the method a client named, so a server labels at most 64
+//! distinct names (then `other`), and a method its handler did not know is `unknown`: a
+//! peer cannot grow the recorder without bound.
+//!
 //! # Choices
 //!
 //! - Deadlines travel as wall-clock milliseconds since the Unix epoch: client and server
@@ -117,6 +143,7 @@ mod retry;
 mod serve_loop;
 mod server;
 mod stats;
+mod telemetry;
 pub mod wire;
 mod worker;
 mod worker_loop;

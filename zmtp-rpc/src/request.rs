@@ -1,7 +1,10 @@
 //! What a handler is given, and what it may answer besides a body.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use tokio::time::Instant;
+use zmtp_tokio::Peer;
 
 use crate::clock;
 
@@ -12,6 +15,7 @@ pub struct Request {
     pub(crate) body: Bytes,
     pub(crate) deadline_ms: u64,
     pub(crate) peer: Bytes,
+    pub(crate) connection: Option<Arc<Peer>>,
 }
 
 impl Request {
@@ -40,6 +44,14 @@ impl Request {
     /// The ROUTER's routing id of the connection the request came on (the first routing frame).
     pub fn peer(&self) -> &Bytes {
         &self.peer
+    }
+
+    /// The client's connection, when the request came straight from it (to a
+    /// [`Server`](crate::Server); a [`Worker`](crate::Worker) behind a broker does not know
+    /// it): its address, and on a PLAIN or CURVE server the user id and key the authenticator
+    /// established, for a handler that decides who may call what.
+    pub fn connection(&self) -> Option<&Peer> {
+        self.connection.as_deref()
     }
 
     /// The body decoded from JSON, as pyzmq's `send_json` writes it.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{watch, Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{Id, JoinError, JoinSet};
-use zmtp_tokio::{CloseReport, Router, RouterSocket, SocketReceiver, SocketSender};
+use zmtp_tokio::{CloseReport, Peer, Router, RouterSocket, SocketReceiver, SocketSender};
 
 use crate::clock;
 use crate::handle;
@@ -75,7 +75,7 @@ where
         // requests wait in the ROUTER's queue and behind it (backpressure).
         let next = async {
             let slot = Arc::clone(&slots).acquire_owned().await;
-            (slot, receiver.recv().await)
+            (slot, receiver.recv_with_peer().await)
         };
         let (slot, message) = tokio::select! {
             // Stopping wins over a ready message, which then stays queued (and is reported).
@@ -83,7 +83,7 @@ where
             _ = stopped.wait_for(|stop| *stop) => break,
             next = next => next,
         };
-        let (Ok(slot), Ok(message)) = (slot, message) else {
+        let (Ok(slot), Ok((message, connection))) = (slot, message) else {
             break; // the socket closed
         };
         match wire::decode_request(message) {
@@ -97,6 +97,7 @@ where
                 let call = (request.method.clone(), request.id);
                 let task = running.tasks.spawn(answer(
                     request,
+                    connection,
                     Arc::clone(&handler),
                     Arc::clone(&replies),
                     Arc::clone(&counters),
@@ -113,6 +114,7 @@ where
 /// Runs the handler (stopped at the request's deadline) and sends its reply.
 async fn answer<H, F>(
     request: WireRequest,
+    connection: Arc<Peer>,
     handler: Arc<H>,
     replies: Replies,
     counters: Arc<ServerCounters>,
@@ -122,7 +124,8 @@ async fn answer<H, F>(
     F: Future<Output = Result<Bytes, HandlerError>> + Send + 'static,
 {
     let _slot = slot;
-    let reply = wire::encode_reply(handle::run(request, &*handler, &counters).await);
+    let reply =
+        wire::encode_reply(handle::run(request, Some(connection), &*handler, &counters).await);
     // Counted before it can reach the caller, so that whoever holds the reply sees it counted.
     counters.answered.add();
     // A ROUTER send does not wait: a reply for a peer that left, or whose queue is full, is

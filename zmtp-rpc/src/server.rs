@@ -13,6 +13,7 @@ use crate::report::ShutdownReport;
 use crate::request::{HandlerError, Request};
 use crate::serve_loop::{self, Settings};
 use crate::stats::{ServerCounters, ServerStats};
+use crate::telemetry::Role;
 
 /// Answers requests arriving on a ROUTER socket with a handler.
 ///
@@ -72,7 +73,7 @@ impl Server {
         F: Future<Output = Result<Bytes, HandlerError>> + Send + 'static,
     {
         let (stop, stopped) = watch::channel(false);
-        let counters = Arc::new(ServerCounters::default());
+        let counters = Arc::new(ServerCounters::new(Role::Server));
         let task = tokio::spawn(serve_loop::run(
             self.socket,
             self.settings,

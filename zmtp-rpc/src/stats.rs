@@ -3,26 +3,56 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A counter shared between a socket's tasks and whoever reads it.
-#[derive(Debug, Default)]
-pub(crate) struct Counter(AtomicU64);
+use crate::telemetry::{self, Role};
+
+/// A counter shared between a socket's tasks and whoever reads it, mirrored to the `metrics`
+/// facade under its name (feature `metrics`).
+#[derive(Debug)]
+pub(crate) struct Counter {
+    value: AtomicU64,
+    name: &'static str,
+    role: &'static str,
+    /// Whether it goes up and down (a gauge) rather than only up.
+    gauge: bool,
+}
 
 impl Counter {
+    /// A count that only goes up (`sub` undoes an `add` here, not in the metric).
+    fn total(name: &'static str, role: &'static str) -> Counter {
+        Counter {
+            value: AtomicU64::new(0),
+            name,
+            role,
+            gauge: false,
+        }
+    }
+
+    /// A level that goes up and down.
+    fn level(name: &'static str, role: &'static str) -> Counter {
+        Counter {
+            gauge: true,
+            ..Counter::total(name, role)
+        }
+    }
+
     pub(crate) fn add(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.value.fetch_add(1, Ordering::Relaxed);
+        telemetry::stat_changed(self.name, self.role, self.gauge, 1);
     }
 
     pub(crate) fn sub(&self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.value.fetch_sub(1, Ordering::Relaxed);
+        telemetry::stat_changed(self.name, self.role, self.gauge, -1);
     }
 
     pub(crate) fn set(&self, value: usize) {
-        self.0
-            .store(u64::try_from(value).unwrap_or(u64::MAX), Ordering::Relaxed);
+        let value = u64::try_from(value).unwrap_or(u64::MAX);
+        self.value.store(value, Ordering::Relaxed);
+        telemetry::stat_set(self.name, self.role, value);
     }
 
     pub(crate) fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.value.load(Ordering::Relaxed)
     }
 }
 
@@ -60,7 +90,7 @@ pub struct ServerStats {
     pub in_flight: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ClientCounters {
     pub(crate) late: Counter,
     pub(crate) unknown: Counter,
@@ -69,6 +99,16 @@ pub(crate) struct ClientCounters {
 }
 
 impl ClientCounters {
+    pub(crate) fn new() -> ClientCounters {
+        let total = |name| Counter::total(name, "client");
+        ClientCounters {
+            late: total("zmtp_rpc_client_late_replies_total"),
+            unknown: total("zmtp_rpc_client_unknown_replies_total"),
+            malformed: total("zmtp_rpc_client_malformed_replies_total"),
+            retries: total("zmtp_rpc_client_retries_total"),
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> ClientStats {
         ClientStats {
             late_replies: self.late.get(),
@@ -79,8 +119,11 @@ impl ClientCounters {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ServerCounters {
+    pub(crate) role: Role,
+    /// The method names the request metrics are labelled with.
+    pub(crate) methods: telemetry::MethodLabels,
     pub(crate) started: Counter,
     pub(crate) answered: Counter,
     pub(crate) expired: Counter,
@@ -90,6 +133,20 @@ pub(crate) struct ServerCounters {
 }
 
 impl ServerCounters {
+    pub(crate) fn new(role: Role) -> ServerCounters {
+        let total = |name| Counter::total(name, role.label());
+        ServerCounters {
+            role,
+            methods: telemetry::MethodLabels::default(),
+            started: total("zmtp_rpc_server_started_total"),
+            answered: total("zmtp_rpc_server_answered_total"),
+            expired: total("zmtp_rpc_server_expired_total"),
+            timed_out: total("zmtp_rpc_server_timed_out_total"),
+            malformed: total("zmtp_rpc_server_malformed_total"),
+            in_flight: Counter::level("zmtp_rpc_server_in_flight", role.label()),
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> ServerStats {
         ServerStats {
             started: self.started.get(),
@@ -135,7 +192,7 @@ pub struct BrokerStats {
     pub queued: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct BrokerCounters {
     pub(crate) received: Counter,
     pub(crate) dispatched: Counter,
@@ -152,6 +209,25 @@ pub(crate) struct BrokerCounters {
 }
 
 impl BrokerCounters {
+    pub(crate) fn new() -> BrokerCounters {
+        let total = |name| Counter::total(name, "broker");
+        let level = |name| Counter::level(name, "broker");
+        BrokerCounters {
+            received: total("zmtp_rpc_broker_received_total"),
+            dispatched: total("zmtp_rpc_broker_dispatched_total"),
+            answered: total("zmtp_rpc_broker_answered_total"),
+            expired: total("zmtp_rpc_broker_expired_total"),
+            retried: total("zmtp_rpc_broker_retried_total"),
+            failed_lost: total("zmtp_rpc_broker_failed_lost_total"),
+            workers_lost: total("zmtp_rpc_broker_workers_lost_total"),
+            malformed_requests: total("zmtp_rpc_broker_malformed_requests_total"),
+            malformed_worker_messages: total("zmtp_rpc_broker_malformed_worker_messages_total"),
+            stray_replies: total("zmtp_rpc_broker_stray_replies_total"),
+            workers: level("zmtp_rpc_broker_workers"),
+            queued: level("zmtp_rpc_broker_queued"),
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> BrokerStats {
         BrokerStats {
             received: self.received.get(),

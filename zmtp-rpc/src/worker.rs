@@ -14,6 +14,7 @@ use crate::heartbeat::Heartbeat;
 use crate::report::ShutdownReport;
 use crate::request::{HandlerError, Request};
 use crate::stats::{ServerCounters, ServerStats};
+use crate::telemetry::Role;
 use crate::worker_loop::{self, Settings};
 
 /// Answers the requests a [`Broker`](crate::Broker) dispatches to it, with the same handlers
@@ -80,7 +81,7 @@ impl Worker {
         F: Future<Output = Result<Bytes, HandlerError>> + Send + 'static,
     {
         let (stop, stopped) = watch::channel(false);
-        let counters = Arc::new(ServerCounters::default());
+        let counters = Arc::new(ServerCounters::new(Role::Worker));
         let task = tokio::spawn(worker_loop::run(
             self.socket,
             self.settings,

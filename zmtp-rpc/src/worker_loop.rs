@@ -174,7 +174,7 @@ where
                             done.clone(),
                         );
                         let task = worker.tasks.spawn(async move {
-                            let reply = handle::run(request, &*handler, &counters).await;
+                            let reply = handle::run(request, None, &*handler, &counters).await;
                             let _ = done.send((ticket, reply));
                         });
                         worker.calls.insert(task.id(), call);

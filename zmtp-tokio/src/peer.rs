@@ -28,6 +28,9 @@ pub struct Peer {
     /// PLAIN and CURVE: what the security handshake established (user id, authenticator
     /// properties, CURVE key); `None` with NULL.
     pub auth: Option<PeerAuth>,
+    /// The security mechanism of the connection: `NULL`, `PLAIN` or `CURVE` (inproc, which
+    /// has none, says `NULL`).
+    pub mechanism: &'static str,
 }
 
 impl Peer {
@@ -36,9 +39,9 @@ impl Peer {
         endpoint: Endpoint,
         address: String,
         info: zmtp_core::PeerInfo,
-        secure: bool,
+        mechanism: &'static str,
     ) -> Peer {
-        let auth = secure.then(|| PeerAuth::from(&info));
+        let auth = (mechanism != "NULL").then(|| PeerAuth::from(&info));
         Peer {
             endpoint,
             address,
@@ -47,6 +50,7 @@ impl Peer {
             routing_id: None,
             properties: info.metadata,
             auth,
+            mechanism,
         }
     }
 }

@@ -60,6 +60,7 @@ fn info_with_identity(identity: Bytes) -> Peer {
         routing_id: None,
         properties: Metadata::default(),
         auth: None,
+        mechanism: "NULL",
     }
 }
 

@@ -24,7 +24,6 @@ use super::{Inbound, Link, PipeId, Schedule, SocketContext, SubscriptionCommand}
 use crate::endpoint::Endpoint;
 use crate::monitor::{DisconnectReason, MonitorEvent, Refusal};
 use crate::peer::Peer;
-use crate::security::Security;
 
 mod closing;
 
@@ -365,8 +364,9 @@ where
     /// The handshake completed: join the socket's pipes, unless the socket refuses the peer
     /// (PAIR already has one, ROUTER identity taken).
     fn admit(&mut self, info: zmtp_core::PeerInfo) {
-        let secure = !matches!(self.context.options.security, Security::Null);
-        let peer = Peer::from_handshake(self.endpoint.clone(), self.address.clone(), info, secure);
+        let mechanism = self.context.options.security.mechanism_name();
+        let peer =
+            Peer::from_handshake(self.endpoint.clone(), self.address.clone(), info, mechanism);
 
         let mut admitted = match self.link.admit(self.pipe, peer) {
             Ok(admitted) => admitted,

@@ -169,5 +169,6 @@ pub(super) fn peer_of(socket: &SocketContext, endpoint: Endpoint, address: Strin
         routing_id: None,
         properties,
         auth: None,
+        mechanism: "NULL",
     }
 }
