@@ -26,6 +26,12 @@ pub enum Error {
     /// A JSON body did not encode or decode.
     #[cfg(feature = "json")]
     Json(serde_json::Error),
+    /// A MessagePack body did not encode.
+    #[cfg(feature = "msgpack")]
+    MsgPackEncode(crate::msgpack::EncodeError),
+    /// A MessagePack body did not decode.
+    #[cfg(feature = "msgpack")]
+    MsgPackDecode(crate::msgpack::DecodeError),
 }
 
 impl fmt::Display for Error {
@@ -40,6 +46,10 @@ impl fmt::Display for Error {
             Error::Socket(error) => write!(f, "socket error: {error}"),
             #[cfg(feature = "json")]
             Error::Json(error) => write!(f, "JSON body: {error}"),
+            #[cfg(feature = "msgpack")]
+            Error::MsgPackEncode(error) => write!(f, "MessagePack body: {error}"),
+            #[cfg(feature = "msgpack")]
+            Error::MsgPackDecode(error) => write!(f, "MessagePack body: {error}"),
         }
     }
 }
@@ -50,6 +60,10 @@ impl std::error::Error for Error {
             Error::Socket(error) => Some(error),
             #[cfg(feature = "json")]
             Error::Json(error) => Some(error),
+            #[cfg(feature = "msgpack")]
+            Error::MsgPackEncode(error) => Some(error),
+            #[cfg(feature = "msgpack")]
+            Error::MsgPackDecode(error) => Some(error),
             _ => None,
         }
     }

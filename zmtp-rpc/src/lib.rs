@@ -136,6 +136,9 @@ mod heartbeat;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod json;
+#[cfg(feature = "msgpack")]
+#[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
+pub mod msgpack;
 mod pending;
 mod report;
 mod request;

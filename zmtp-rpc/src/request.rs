@@ -60,6 +60,16 @@ impl Request {
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_slice(&self.body)
     }
+
+    /// The body decoded from MessagePack ([`msgpack::decode`](crate::msgpack::decode)), as
+    /// Python's `msgpack.packb` writes it.
+    #[cfg(feature = "msgpack")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "msgpack")))]
+    pub fn msgpack<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Result<T, crate::msgpack::DecodeError> {
+        crate::msgpack::decode(&self.body)
+    }
 }
 
 /// A handler's answer other than a body.
@@ -88,5 +98,19 @@ impl From<&str> for HandlerError {
 impl From<serde_json::Error> for HandlerError {
     fn from(error: serde_json::Error) -> HandlerError {
         HandlerError::Failed(format!("JSON body: {error}"))
+    }
+}
+
+#[cfg(feature = "msgpack")]
+impl From<crate::msgpack::EncodeError> for HandlerError {
+    fn from(error: crate::msgpack::EncodeError) -> HandlerError {
+        HandlerError::Failed(format!("MessagePack body: {error}"))
+    }
+}
+
+#[cfg(feature = "msgpack")]
+impl From<crate::msgpack::DecodeError> for HandlerError {
+    fn from(error: crate::msgpack::DecodeError) -> HandlerError {
+        HandlerError::Failed(format!("MessagePack body: {error}"))
     }
 }

@@ -1,6 +1,6 @@
-//! The wire format against pyzmq (`zmtp-rpc/python/`): a Python client calling our Server, and
-//! our Client calling a Python server, over TCP on the real clock. Never skipped: without
-//! python3 and pyzmq these tests fail.
+//! The wire format against pyzmq (`zmtp-rpc/python/`): a Python client calling our Server (with
+//! JSON and with MessagePack bodies), and our Client calling a Python server, over TCP on the
+//! real clock. Never skipped: without python3, pyzmq and msgpack these tests fail.
 
 mod support;
 
@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use support::python::PythonPeer;
-use zmtp_rpc::{json, Client, Error, HandlerError, Request, Server};
+use zmtp_rpc::{json, msgpack, Client, Error, HandlerError, Request, Server};
 use zmtp_tokio::RouterSocket;
 
 async fn handler(request: Request) -> Result<Bytes, HandlerError> {
@@ -21,6 +21,14 @@ async fn handler(request: Request) -> Result<Bytes, HandlerError> {
             let sum = numbers["a"] + numbers["b"];
             Ok(json::encode(&BTreeMap::from([("sum", sum)]))?)
         }
+        "price" => {
+            let order: Order = request.msgpack()?;
+            let total_cents = 250 * u64::from(order.quantity);
+            Ok(msgpack::encode(&Receipt {
+                item: order.item,
+                total_cents,
+            })?)
+        }
         "fail" => Err(String::from_utf8_lossy(request.body()).into_owned().into()),
         "slow" => {
             // Long enough for the calls sent after it to be answered first.
@@ -29,6 +37,18 @@ async fn handler(request: Request) -> Result<Bytes, HandlerError> {
         }
         _ => Err(HandlerError::UnknownMethod),
     }
+}
+
+#[derive(Deserialize)]
+struct Order {
+    item: String,
+    quantity: u32,
+}
+
+#[derive(Serialize)]
+struct Receipt {
+    item: String,
+    total_cents: u64,
 }
 
 #[test]
@@ -59,6 +79,25 @@ fn a_pyzmq_client_calls_our_server() {
     );
     assert_eq!(stats.answered, 5);
     assert_eq!(stats.malformed, 0);
+    let report = runtime.block_on(serving.shutdown());
+    assert!(report.is_complete(), "{report:?}");
+}
+
+#[test]
+fn a_pyzmq_client_sends_msgpack_bodies_to_our_server() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (endpoint, serving) = runtime.block_on(async {
+        let socket = RouterSocket::new();
+        let endpoint = socket.bind("tcp://127.0.0.1:0").await.unwrap();
+        (endpoint.to_string(), Server::new(socket).serve(handler))
+    });
+    let mut python = PythonPeer::start("rpc_client.py", &[&endpoint, "msgpack"]);
+    // msgpack.packb of a dict decoded into Order; the Receipt came back as a dict.
+    assert_eq!(python.line(), "price ok dict tea 750");
+    let bad = python.line();
+    assert!(bad.starts_with("bad error MessagePack body: "), "{bad}");
+    assert_eq!(python.line(), "done");
+    assert_eq!(serving.stats().answered, 2);
     let report = runtime.block_on(serving.shutdown());
     assert!(report.is_complete(), "{report:?}");
 }

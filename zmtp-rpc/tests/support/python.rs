@@ -1,6 +1,6 @@
 //! A pyzmq peer from `zmtp-rpc/python/` as a child process, read line by line and killed when
-//! dropped. `scripts/test` installs pyzmq; without it the first line read fails with a message
-//! naming it, so the interop tests fail instead of skipping.
+//! dropped. `scripts/test` installs pyzmq and msgpack; without them the first line read fails
+//! with a message naming them, so the interop tests fail instead of skipping.
 
 use std::io::{BufRead, BufReader, Lines};
 use std::path::Path;
@@ -23,7 +23,7 @@ impl PythonPeer {
             .args(args)
             .stdout(Stdio::piped())
             .spawn()
-            .expect("python3 runs (scripts/test installs pyzmq)");
+            .expect("python3 runs (scripts/test installs pyzmq and msgpack)");
         let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
         PythonPeer { child, lines }
     }
@@ -32,7 +32,7 @@ impl PythonPeer {
     pub fn line(&mut self) -> String {
         self.lines
             .next()
-            .expect("a line from the Python peer (is pyzmq installed? `pip install pyzmq`)")
+            .expect("a line from the Python peer (are pyzmq and msgpack installed? `pip install pyzmq msgpack`)")
             .expect("readable output")
     }
 }
