@@ -19,7 +19,7 @@ impl PythonPeer {
             .args(args)
             .stdout(Stdio::piped())
             .spawn()
-            .expect("python3 runs (scripts/test installs pyzmq)");
+            .expect("python3 runs (scripts/test installs pyzmq and msgpack)");
         let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
         PythonPeer { child, lines }
     }
@@ -28,7 +28,7 @@ impl PythonPeer {
     pub fn line(&mut self) -> String {
         self.lines
             .next()
-            .expect("a line from the Python peer (is pyzmq installed? `pip install pyzmq`)")
+            .expect("a line from the Python peer (are pyzmq and msgpack installed? `pip install pyzmq msgpack`)")
             .expect("readable output")
     }
 }

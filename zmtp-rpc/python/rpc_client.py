@@ -14,7 +14,7 @@ import zmq
 from zmq.utils import jsonapi  # what send_json/recv_json use
 
 PROTOCOL = b"ZRPC1"
-STATUS = {0: "ok", 1: "error", 2: "unknown", 3: "deadline"}
+STATUS = {0: "ok", 1: "error", 2: "unknown", 3: "deadline", 4: "worker-lost"}
 
 # The slow call goes first, so that its reply comes last: replies are matched by id, not order.
 CALLS = [

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use support::python::PythonPeer;
+use support::python;
 use zmtp_rpc::{json, msgpack, Client, Error, HandlerError, Request, Server};
 use zmtp_tokio::RouterSocket;
 
@@ -59,7 +59,7 @@ fn a_pyzmq_client_calls_our_server() {
         let endpoint = socket.bind("tcp://127.0.0.1:0").await.unwrap();
         (endpoint.to_string(), Server::new(socket).serve(handler))
     });
-    let mut python = PythonPeer::start("rpc_client.py", &[&endpoint]);
+    let mut python = python::start("rpc_client.py", &[&endpoint]);
     let lines: Vec<String> = (0..6).map(|_| python.line()).collect();
     assert_eq!(
         lines,
@@ -91,7 +91,7 @@ fn a_pyzmq_client_sends_msgpack_bodies_to_our_server() {
         let endpoint = socket.bind("tcp://127.0.0.1:0").await.unwrap();
         (endpoint.to_string(), Server::new(socket).serve(handler))
     });
-    let mut python = PythonPeer::start("rpc_client.py", &[&endpoint, "msgpack"]);
+    let mut python = python::start("rpc_client.py", &[&endpoint, "msgpack"]);
     // msgpack.packb of a dict decoded into Order; the Receipt came back as a dict.
     assert_eq!(python.line(), "price ok dict tea 750");
     let bad = python.line();
@@ -110,7 +110,7 @@ struct Add {
 
 #[test]
 fn our_client_calls_a_pyzmq_server() {
-    let mut python = PythonPeer::start("rpc_server.py", &[]);
+    let mut python = python::start("rpc_server.py", &[]);
     let endpoint = python.line();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
