@@ -17,6 +17,34 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
 
+/// A current-thread runtime with tokio's clock paused, to run a test's body on inside a
+/// recorder's `run` (both recorders are the thread's own).
+pub fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime")
+}
+
+/// Runs `body` on a [`paused_runtime`], counting into a new recorder, and returns it.
+pub fn counted<F: std::future::Future<Output = ()>>(body: impl FnOnce() -> F) -> MemoryRecorder {
+    let recorder = MemoryRecorder::default();
+    recorder.run(|| paused_runtime().block_on(body()));
+    recorder
+}
+
+/// A PUSH connects to a PULL bound at `endpoint` and sends it one message: a connection on
+/// each side, for the tests of what connections report.
+pub async fn one_message(endpoint: String) {
+    let mut pull = zmtp_tokio::PullSocket::new();
+    pull.bind(endpoint.as_str()).await.unwrap();
+    let mut push = zmtp_tokio::PushSocket::new();
+    push.connect(endpoint.as_str()).unwrap();
+    push.send(zmtp_tokio::Message::from("hello")).await.unwrap();
+    pull.recv().await.unwrap();
+}
+
 /// Every counter and histogram recorded, by name and labels.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryRecorder {
@@ -147,7 +175,11 @@ pub struct SpanRecorder {
 impl SpanRecorder {
     /// Runs `body` with this subscriber as the thread's.
     pub fn run<T>(&self, body: impl FnOnce() -> T) -> T {
-        tracing::subscriber::with_default(self.clone(), body)
+        tracing::subscriber::with_default(self.clone(), || {
+            // Call sites first reached before this subscriber existed were cached as unwanted.
+            tracing::callsite::rebuild_interest_cache();
+            body()
+        })
     }
 
     /// Every span named `name`, in the order they were created.

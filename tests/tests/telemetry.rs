@@ -3,31 +3,15 @@
 //! span per connection naming the socket, the endpoint, the peer and the mechanism. On tokio's
 //! paused clock over `mem://`, with a recorder installed for the test's thread.
 
-use std::future::Future;
 use std::time::Duration;
 
 use zmtp_tests::raw_peer::RawPeer;
 use zmtp_tests::socket_harness::unique_memory_endpoint;
-use zmtp_tests::telemetry::{MemoryRecorder, SpanRecorder};
+use zmtp_tests::telemetry::{counted, one_message};
 use zmtp_tokio::{
     Endpoint, Message, MonitorEvent, Options, PubSocket, PullSocket, PushSocket, RouterSocket,
     SubSocket,
 };
-
-/// Runs `body` on a current-thread runtime with the clock paused, counting into a new recorder.
-fn counted<F: Future<Output = ()>>(body: impl FnOnce() -> F) -> MemoryRecorder {
-    let recorder = MemoryRecorder::default();
-    recorder.run(|| paused_runtime().block_on(body()));
-    recorder
-}
-
-fn paused_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap()
-}
 
 /// Lets the sockets' tasks run for `time` of virtual time.
 async fn settle(time: Duration) {
@@ -36,15 +20,7 @@ async fn settle(time: Duration) {
 
 #[test]
 fn connections_and_handshakes_are_counted_on_both_sides() {
-    let recorder = counted(|| async {
-        let endpoint = unique_memory_endpoint();
-        let mut pull = PullSocket::new();
-        pull.bind(endpoint.as_str()).await.unwrap();
-        let mut push = PushSocket::new();
-        push.connect(endpoint.as_str()).unwrap();
-        push.send(Message::from("hello")).await.unwrap();
-        pull.recv().await.unwrap();
-    });
+    let recorder = counted(|| one_message(unique_memory_endpoint()));
     let count = |name, labels: &[(&str, &str)]| recorder.counter(name, labels);
     let all = recorder.counters();
     let accepted = [("socket", "PULL"), ("direction", "accepted")];
@@ -170,35 +146,4 @@ fn a_routers_unroutable_messages_are_counted() {
     });
     let labels = [("socket", "ROUTER"), ("cause", "unroutable")];
     assert_eq!(recorder.counter("zmtp_messages_dropped_total", &labels), 3);
-}
-
-#[test]
-fn each_connection_has_a_span_naming_socket_endpoint_peer_and_mechanism() {
-    let spans = SpanRecorder::default();
-    let endpoint = unique_memory_endpoint();
-    spans.run(|| {
-        paused_runtime().block_on(async {
-            let mut pull = PullSocket::new();
-            pull.bind(endpoint.as_str()).await.unwrap();
-            let mut push = PushSocket::new();
-            push.connect(endpoint.as_str()).unwrap();
-            push.send(Message::from("hello")).await.unwrap();
-            pull.recv().await.unwrap();
-        })
-    });
-    let connections = spans.spans("zmtp.connection");
-    assert_eq!(connections.len(), 2, "{connections:#?}");
-    let by_socket = |socket| {
-        connections
-            .iter()
-            .find(|span| span.field("socket") == Some(socket))
-            .unwrap_or_else(|| panic!("no {socket} span in {connections:#?}"))
-    };
-    let (pull, push) = (by_socket("PULL"), by_socket("PUSH"));
-    assert_eq!(push.field("endpoint"), Some(endpoint.as_str()));
-    assert_eq!(pull.field("endpoint"), Some(endpoint.as_str()));
-    assert_eq!(pull.field("peer_socket"), Some("PUSH"));
-    assert_eq!(push.field("peer_socket"), Some("PULL"));
-    assert_eq!(push.field("mechanism"), Some("NULL"));
-    assert!(push.field("peer_addr").is_some());
 }

@@ -140,7 +140,7 @@ impl Client {
         let deadline = deadline.filter(|d| Instant::now().checked_add(*d).is_some());
         let until = deadline.map(|d| Instant::now() + d);
         let (ticket, mut reply) = self.shared.pending.register()?;
-        let request = wire::encode_request(WireRequest {
+        let mut request = Some(wire::encode_request(WireRequest {
             envelope: Vec::new(),
             id: ticket.id.to_be_bytes(),
             deadline_ms: deadline.map_or(0, clock::deadline_ms_after),
@@ -148,7 +148,7 @@ impl Client {
             body,
             // Only the caller knows; a broker retries on another worker only when told.
             idempotent: matches!(retry, Retry::Idempotent { .. }),
-        });
+        }));
         let attempts = if until.is_some() { retry.attempts() } else { 1 };
         for attempt in 0..attempts {
             if attempt > 0 {
@@ -164,8 +164,14 @@ impl Client {
                 let share = (left / (attempts - attempt)).max(MIN_ATTEMPT).min(left);
                 Instant::now() + share
             });
+            // The last attempt sends the request itself, the others a copy.
+            let message = match attempt + 1 == attempts {
+                true => request.take(),
+                false => request.clone(),
+            }
+            .expect("taken by the last attempt only");
             let exchange = async {
-                let send = async { self.shared.sender.lock().await.send(request.clone()).await };
+                let send = async { self.shared.sender.lock().await.send(message).await };
                 tokio::select! {
                     // An earlier attempt's reply may come while this one waits to be sent.
                     biased;
@@ -206,7 +212,7 @@ async fn before<F: Future>(until: Option<Instant>, future: F) -> Option<F::Outpu
 /// future is dropped first.
 struct CallRecord<'a> {
     method: &'a str,
-    started: Instant,
+    started: Option<Instant>,
     span: tracing::Span,
     finished: bool,
 }
@@ -215,7 +221,7 @@ impl<'a> CallRecord<'a> {
     fn start(method: &'a str) -> CallRecord<'a> {
         CallRecord {
             method,
-            started: Instant::now(),
+            started: telemetry::start(),
             span: tracing::info_span!("zmtp_rpc.call", method, outcome = tracing::field::Empty),
             finished: false,
         }
@@ -224,7 +230,7 @@ impl<'a> CallRecord<'a> {
     fn finish(&mut self, outcome: &'static str) {
         self.finished = true;
         self.span.record("outcome", outcome);
-        telemetry::call_finished(self.method, outcome, self.started.elapsed());
+        telemetry::call_finished(self.method, outcome, telemetry::elapsed(self.started));
     }
 }
 

@@ -6,7 +6,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::time::Instant;
 use tracing::Instrument;
 use zmtp_tokio::Peer;
 
@@ -47,7 +46,7 @@ where
     F: Future<Output = Result<Bytes, HandlerError>> + Send + 'static,
 {
     let _in_flight = InFlight::start(Arc::clone(counters));
-    let started = Instant::now();
+    let started = telemetry::start();
     let span = request_span(counters.role, &request.method, connection.as_deref());
     let WireRequest {
         envelope,
@@ -82,9 +81,10 @@ where
     };
     let outcome = telemetry::request_outcome(status);
     span.record("outcome", outcome);
-    if telemetry::RECORDS_REQUESTS {
+    if telemetry::RECORDS {
         let method = counters.methods.label(&method, status);
-        telemetry::request_finished(counters.role, method, outcome, started.elapsed());
+        let elapsed = telemetry::elapsed(started);
+        telemetry::request_finished(counters.role, method, outcome, elapsed);
     }
     WireReply {
         envelope,

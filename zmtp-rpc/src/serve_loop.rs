@@ -124,8 +124,10 @@ async fn answer<H, F>(
     F: Future<Output = Result<Bytes, HandlerError>> + Send + 'static,
 {
     let _slot = slot;
-    let reply =
-        wire::encode_reply(handle::run(request, Some(connection), &*handler, &counters).await);
+    // Boxed: this task's future then stays small, so that spawning it per request copies and
+    // allocates little (the handler's state is allocated once, where it runs).
+    let handling = Box::pin(handle::run(request, Some(connection), &*handler, &counters));
+    let reply = wire::encode_reply(handling.await);
     // Counted before it can reach the caller, so that whoever holds the reply sees it counted.
     counters.answered.add();
     // A ROUTER send does not wait: a reply for a peer that left, or whose queue is full, is

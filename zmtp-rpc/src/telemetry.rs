@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
+use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::wire::Status;
@@ -117,9 +118,20 @@ pub(crate) fn request_finished(
 #[inline(always)]
 pub(crate) fn request_finished(_role: Role, _method: String, _outcome: &'static str, _: Duration) {}
 
-/// Whether request metrics are recorded at all (so that the method label is not worked out
-/// for nothing).
-pub(crate) const RECORDS_REQUESTS: bool = cfg!(feature = "metrics");
+/// Whether call and request metrics are recorded at all: without them neither the clock is
+/// read nor the method label worked out for nothing (two clock reads cost a call as much as
+/// its correlation does).
+pub(crate) const RECORDS: bool = cfg!(feature = "metrics");
+
+/// Now, when metrics are recorded (the start of what [`elapsed`] measures).
+pub(crate) fn start() -> Option<Instant> {
+    RECORDS.then(Instant::now)
+}
+
+/// The time since `start`, zero when metrics are not recorded.
+pub(crate) fn elapsed(start: Option<Instant>) -> Duration {
+    start.map_or(Duration::ZERO, |start| start.elapsed())
+}
 
 /// One of the stats counters changed by `delta`: a monotonic counter (`gauge` false, `delta`
 /// positive) or a gauge.

@@ -6,29 +6,11 @@
 
 mod support;
 
-use std::future::Future;
 use std::time::Duration;
 
-use bytes::Bytes;
 use support::{bound_router, served_pair, started_broker, test_handler, within};
 use zmtp_rpc::{Client, Error, HandlerError, Request, Server, Worker};
-use zmtp_tests::telemetry::{MemoryRecorder, SpanRecorder};
-use zmtp_tokio::{AuthDecision, AuthRequest, Credentials, DealerSocket, Options, RouterSocket};
-
-fn paused_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap()
-}
-
-/// Runs `body` on a paused current-thread runtime, counting into a new recorder.
-fn counted<F: Future<Output = ()>>(body: impl FnOnce() -> F) -> MemoryRecorder {
-    let recorder = MemoryRecorder::default();
-    recorder.run(|| paused_runtime().block_on(body()));
-    recorder
-}
+use zmtp_tests::telemetry::counted;
 
 const DEADLINE: Option<Duration> = Some(Duration::from_secs(1));
 
@@ -167,55 +149,4 @@ fn a_workers_requests_and_the_brokers_stats_are_counted() {
         5,
         "{all:#?}"
     );
-}
-
-fn alice_only(request: &AuthRequest) -> AuthDecision {
-    match &request.credentials {
-        Credentials::Plain { username, password }
-            if username == "alice" && password.expose() == b"secret" =>
-        {
-            AuthDecision::Allow {
-                user_id: "alice".into(),
-                properties: zmtp_tokio::Metadata::new(),
-            }
-        }
-        _ => AuthDecision::deny(),
-    }
-}
-
-#[test]
-fn calls_and_requests_run_in_spans_naming_method_outcome_and_client() {
-    let spans = SpanRecorder::default();
-    let mut user_seen_by_handler = None;
-    spans.run(|| {
-        paused_runtime().block_on(async {
-            let options = Options::default().plain_server().authenticator(alice_only);
-            let socket = RouterSocket::with_options(options).unwrap();
-            let endpoint = socket.bind(support::mem_endpoint()).await.unwrap();
-            let _serving = Server::new(socket).serve(|request: Request| async move {
-                let user = request.connection().and_then(|peer| peer.auth.clone());
-                let user = user.map(|auth| auth.user_id).unwrap_or_default();
-                Ok::<_, HandlerError>(user)
-            });
-            let options = Options::default().plain_client("alice", "secret");
-            let dealer = DealerSocket::with_options(options).unwrap();
-            dealer.connect(&endpoint).unwrap();
-            let client = Client::new(dealer);
-            let answer = client.call("whoami", "", DEADLINE).await.unwrap();
-            user_seen_by_handler = Some(answer);
-        })
-    });
-    assert_eq!(user_seen_by_handler, Some(Bytes::from("alice")));
-    let calls = spans.spans("zmtp_rpc.call");
-    assert_eq!(calls.len(), 1, "{calls:#?}");
-    assert_eq!(calls[0].field("method"), Some("whoami"));
-    assert_eq!(calls[0].field("outcome"), Some("ok"));
-    let requests = spans.spans("zmtp_rpc.request");
-    assert_eq!(requests.len(), 1, "{requests:#?}");
-    let request = &requests[0];
-    assert_eq!(request.field("method"), Some("whoami"));
-    assert_eq!(request.field("outcome"), Some("ok"));
-    assert_eq!(request.field("mechanism"), Some("PLAIN"));
-    assert_eq!(request.field("user_id"), Some("alice"));
-    assert!(request.field("peer").is_some_and(|peer| !peer.is_empty()));
 }
