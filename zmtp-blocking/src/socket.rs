@@ -141,6 +141,25 @@ impl Socket {
         self.any().connected_peers()
     }
 
+    /// Waits until at least `n` peers are connected (handshake done), at most `timeout`
+    /// (`None`: for ever): instead of a sleep after `connect` before the first send.
+    pub fn wait_connected(&self, n: usize, timeout: Option<Duration>) -> Result<()> {
+        let any = self.any();
+        self.runtime.wait(timeout, async {
+            any.wait_connected(n).await;
+            Ok(())
+        })
+    }
+
+    /// PUB, XPUB: waits until at least `n` peers have subscribed to something, at most
+    /// `timeout` (`None`: for ever), so that what is published next reaches them (the end of
+    /// the slow-joiner sleep).
+    pub fn wait_subscribers(&self, n: usize, timeout: Option<Duration>) -> Result<()> {
+        let any = self.any();
+        self.runtime
+            .wait(timeout, async { Ok(any.wait_subscribers(n).await?) })
+    }
+
     /// Subscribes to messages starting with `topic` (SUB, XSUB).
     pub fn subscribe(&self, topic: impl Into<Bytes>) -> Result<()> {
         self.runtime.enter(|| self.any().subscribe(topic))?;

@@ -97,20 +97,14 @@ fn remote_lat(a: &Args, options: Options) -> Result {
     Ok(())
 }
 
-/// PUB: waits for its subscribers (and a moment for their subscriptions), publishes, then
-/// sends end markers, as `zmtp perf pub_thr`.
+/// PUB: waits until its subscribers have subscribed, publishes, then sends end markers, as
+/// `zmtp perf pub_thr`.
 fn pub_thr(a: &Args, options: Options) -> Result {
     let mut publisher = PubSocket::on(&runtime()?, options)?;
     publisher.bind(a.endpoint.as_str())?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while publisher.connected_peers() < a.subscribers {
-        assert!(
-            Instant::now() < deadline,
-            "subscribers did not connect within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    std::thread::sleep(Duration::from_millis(200));
+    publisher
+        .wait_subscribers(a.subscribers, Some(Duration::from_secs(30)))
+        .expect("subscribers did not subscribe within 30 s");
     let payload = Bytes::from(vec![0u8; a.size]);
     let start = Instant::now();
     for _ in 0..a.count {

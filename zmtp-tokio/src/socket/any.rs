@@ -154,6 +154,17 @@ impl AnySocket {
         on_kind!(self, s => s.connected_peers())
     }
 
+    /// See [`Socket::wait_connected`].
+    pub async fn wait_connected(&self, n: usize) {
+        on_kind!(self, s => s.wait_connected(n).await)
+    }
+
+    /// See [`Socket::wait_subscribers`]: [`Error::NotSupported`](crate::Error::NotSupported)
+    /// unless this is a PUB or an XPUB.
+    pub async fn wait_subscribers(&self, n: usize) -> Result<()> {
+        on_kind!(self, s => s.wait_subscribers(n).await)
+    }
+
     /// Sends as the kind sends (REQ: a request; REP: the reply; PUB, XPUB: publishes;
     /// ROUTER: to the identity in the first frame). [`Error::NotSupported`] for SUB and PULL.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<()> {
