@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use crate::owned_runtime::OwnedRuntime;
+
 /// How long callers must have been away before the background thread drives: long enough
 /// that a loop of sends and receives never loses the runtime to it, short next to any
 /// heartbeat or timeout a socket keeps.
@@ -34,7 +36,7 @@ const NUDGE_GAP: Duration = Duration::from_micros(50);
 /// The runtime and what its drivers share.
 #[derive(Debug)]
 struct Shared {
-    runtime: tokio::runtime::Runtime,
+    runtime: OwnedRuntime,
     /// Callers inside [`Driven::block_on`]: they drive (or wait for their turn to).
     callers: AtomicUsize,
     /// Bumped whenever a caller stops driving: how the background thread tells a quiet
@@ -103,7 +105,7 @@ pub(crate) struct Driven {
 impl Driven {
     pub(crate) fn new(runtime: tokio::runtime::Runtime) -> std::io::Result<Driven> {
         let shared = Arc::new(Shared {
-            runtime,
+            runtime: OwnedRuntime::new(runtime),
             callers: AtomicUsize::new(0),
             turns: AtomicU64::new(0),
             last_turn: AtomicU64::new(0),
@@ -153,7 +155,8 @@ impl Driven {
         let since = shared
             .now()
             .saturating_sub(shared.last_turn.load(Ordering::Relaxed));
-        if since < NUDGE_GAP.as_nanos() as u64 {
+        // Inside async code tokio refuses to block (the message is written on the next turn).
+        if since < NUDGE_GAP.as_nanos() as u64 || tokio::runtime::Handle::try_current().is_ok() {
             return;
         }
         self.block_on(tokio::task::yield_now());

@@ -50,6 +50,7 @@
 
 mod driven;
 mod error;
+mod owned_runtime;
 mod poller;
 mod runtime;
 mod socket;

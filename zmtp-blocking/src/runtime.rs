@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::driven::Driven;
+use crate::owned_runtime::OwnedRuntime;
 use crate::{Error, Result};
 
 /// A runtime for blocking sockets; libzmq's `zmq::Context` plays the same part. Cheap to
@@ -25,7 +26,7 @@ enum Kind {
     /// Driven by its waiting callers, and a background thread while none waits.
     Driven(Driven),
     /// A multi-thread runtime whose workers run the I/O.
-    Workers(tokio::runtime::Runtime),
+    Workers(OwnedRuntime),
 }
 
 /// The I/O worker threads of [`Runtime::new`] and of the default runtime: none, the waiting
@@ -54,7 +55,7 @@ impl Runtime {
                 .enable_all()
                 .build()
                 .map_err(Error::Runtime)?;
-            Kind::Workers(runtime)
+            Kind::Workers(OwnedRuntime::new(runtime))
         };
         Ok(Runtime {
             inner: Arc::new(kind),
@@ -104,6 +105,8 @@ impl Runtime {
     /// a spurious wake of whoever next waits on it).
     pub(crate) fn in_scheduler<T>(&self, f: impl FnOnce() -> T) -> T {
         match &*self.inner {
+            // Inside async code (where tokio refuses to block) the wake-up goes the slow way.
+            Kind::Driven(_) if tokio::runtime::Handle::try_current().is_ok() => f(),
             Kind::Driven(driven) => driven.runtime().block_on(async { f() }),
             Kind::Workers(_) => f(),
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{endpoint, text, LIMIT};
 use futures::{FutureExt, StreamExt};
-use zmtp_blocking::{Error, Options, PullSocket, PushSocket, Runtime};
+use zmtp_blocking::{Error, Options, PullSocket, PushSocket, ReqSocket, Runtime};
 
 #[test]
 fn sockets_work_from_plain_threads() {
@@ -122,4 +122,21 @@ fn a_runtime_of_ones_own_stops_its_background_thread_when_dropped() {
     drop(pull);
     // Returns: the background thread was told to stop and joined.
     drop(runtime);
+}
+
+/// A program that owns a runtime of its own may drop it anywhere, async code included, where
+/// tokio itself refuses to drop a runtime (it panics): both kinds, with a socket made on it.
+#[tokio::test]
+async fn a_runtime_of_ones_own_can_be_dropped_inside_async_code() {
+    for workers in [0, 1] {
+        let runtime = Runtime::with_workers(workers).unwrap();
+        let socket = PushSocket::on(&runtime, Options::default()).unwrap();
+        socket.connect("tcp://127.0.0.1:1").unwrap(); // nothing listens: it keeps retrying
+                                                      // A call that would have to wait says so, typed, instead of panicking.
+        let mut req = ReqSocket::on(&runtime, Options::default()).unwrap();
+        let refused = req.send("no peer: it would wait");
+        assert!(matches!(refused, Err(Error::InsideRuntime)), "{refused:?}");
+        drop((socket, req));
+        drop(runtime);
+    }
 }
