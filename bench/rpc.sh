@@ -12,15 +12,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
-if ! pkg-config --exists libzmq 2>/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get install -y -qq libzmq3-dev pkg-config >/dev/null
-  else
-    echo "rpc.sh: please install libzmq3-dev and pkg-config" >&2
-    exit 1
-  fi
-fi
-command -v taskset >/dev/null || { echo "rpc.sh: taskset (util-linux) is missing" >&2; exit 1; }
+# shellcheck source=bench/requirements.sh
+. "$here/requirements.sh"
+need_libzmq_and_taskset rpc.sh
 
 echo "building the rpc peers and rpc-runner (bench workspace, release)..." >&2
 bins=(rpc-runner rpc-zmtp-rpc rpc-zmtp-reqrep rpc-libzmq rpc-http rpc-grpc)

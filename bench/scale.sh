@@ -12,15 +12,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
-if ! pkg-config --exists libzmq 2>/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get install -y -qq libzmq3-dev pkg-config >/dev/null
-  else
-    echo "scale.sh: please install libzmq3-dev and pkg-config" >&2
-    exit 1
-  fi
-fi
-command -v taskset >/dev/null || { echo "scale.sh: taskset (util-linux) is missing" >&2; exit 1; }
+# shellcheck source=bench/requirements.sh
+. "$here/requirements.sh"
+need_libzmq_and_taskset scale.sh
 
 # 10,000 idle connections: the client and the server each hold 10,000 descriptors. Every
 # process also raises its own soft limit to the hard limit.

@@ -136,6 +136,40 @@ impl Window {
     }
 }
 
+/// A peer's error, whatever its library's error type.
+pub type BoxError = Box<dyn std::error::Error>;
+
+/// The client side every tokio peer shares: the window starts, then one loop per caller (a
+/// connection, or a clone of a multiplexed client) makes one call at a time until it closes;
+/// `call` makes one round trip and answers the reply body's length, which must be
+/// [`BODY_LEN`]. Prints the report line.
+pub async fn run_callers<C>(
+    args: &ClientArgs,
+    callers: Vec<C>,
+    call: impl AsyncFn(&mut C) -> Result<usize, BoxError>,
+) -> Result<(), BoxError> {
+    let window = Window::start(args);
+    let call = &call;
+    let loops = callers.into_iter().map(|mut caller| async move {
+        let mut samples = Vec::new();
+        let mut sent = Instant::now();
+        while window.open(sent) {
+            let len = call(&mut caller).await?;
+            if len != BODY_LEN {
+                return Err(format!("reply of {len} bytes").into());
+            }
+            sent = window.record(sent, &mut samples);
+        }
+        Ok::<_, BoxError>(samples)
+    });
+    let mut samples = Vec::new();
+    for result in futures::future::join_all(loops).await {
+        samples.extend(result?);
+    }
+    window.report(samples);
+    Ok(())
+}
+
 /// A tokio current_thread runtime: every tokio peer, server or client, runs on one thread.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

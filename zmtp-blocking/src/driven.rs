@@ -156,7 +156,7 @@ impl Driven {
             .now()
             .saturating_sub(shared.last_turn.load(Ordering::Relaxed));
         // Inside async code tokio refuses to block (the message is written on the next turn).
-        if since < NUDGE_GAP.as_nanos() as u64 || tokio::runtime::Handle::try_current().is_ok() {
+        if since < NUDGE_GAP.as_nanos() as u64 || crate::runtime::inside_async_code() {
             return;
         }
         self.block_on(tokio::task::yield_now());

@@ -28,7 +28,7 @@ impl Drop for OwnedRuntime {
         let Some(runtime) = self.0.take() else {
             return;
         };
-        if tokio::runtime::Handle::try_current().is_ok() {
+        if crate::runtime::inside_async_code() {
             runtime.shutdown_background();
         }
         // Elsewhere dropped as usual: its tasks are stopped before this returns.

@@ -29,6 +29,13 @@ enum Kind {
     Workers(OwnedRuntime),
 }
 
+/// Whether this thread runs a tokio runtime (async code), where tokio refuses to block on or
+/// drop one: blocking calls there return [`Error::InsideRuntime`], and what would only have
+/// helped (a nudge, a scheduler entry) is skipped.
+pub(crate) fn inside_async_code() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
 /// The I/O worker threads of [`Runtime::new`] and of the default runtime: none, the waiting
 /// callers drive the I/O (and a background thread while none waits). Measured against one
 /// worker in `bench/results/blocking-driven-2026-12-06`.
@@ -106,7 +113,7 @@ impl Runtime {
     pub(crate) fn in_scheduler<T>(&self, f: impl FnOnce() -> T) -> T {
         match &*self.inner {
             // Inside async code (where tokio refuses to block) the wake-up goes the slow way.
-            Kind::Driven(_) if tokio::runtime::Handle::try_current().is_ok() => f(),
+            Kind::Driven(_) if inside_async_code() => f(),
             Kind::Driven(driven) => driven.runtime().block_on(async { f() }),
             Kind::Workers(_) => f(),
         }
@@ -130,7 +137,7 @@ impl Runtime {
         if timeout == Some(Duration::ZERO) {
             return Err(Error::WouldBlock);
         }
-        if tokio::runtime::Handle::try_current().is_ok() {
+        if inside_async_code() {
             return Err(Error::InsideRuntime);
         }
         // The caller's thread polls the future itself (no hand-off to a worker and back);

@@ -4,10 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use zmtp_tokio::{CloseReport, RouterSocket};
 
+use crate::background::Background;
 use crate::broker_loop::{self, Settings};
 use crate::heartbeat::Heartbeat;
 use crate::report::Unanswered;
@@ -88,20 +87,18 @@ impl Broker {
 
     /// Starts brokering in a task of its own (so inside a tokio runtime).
     pub fn start(self) -> Brokering {
-        let (stop, stopped) = watch::channel(false);
         let counters = Arc::new(BrokerCounters::new());
-        let task = tokio::spawn(broker_loop::run(
-            self.frontend,
-            self.backend,
-            self.settings,
-            stopped,
-            Arc::clone(&counters),
-        ));
-        Brokering {
-            stop,
-            task: Some(task),
-            counters,
-        }
+        let loop_counters = Arc::clone(&counters);
+        let task = Background::spawn(|stopped| {
+            broker_loop::run(
+                self.frontend,
+                self.backend,
+                self.settings,
+                stopped,
+                loop_counters,
+            )
+        });
+        Brokering { task, counters }
     }
 }
 
@@ -109,8 +106,7 @@ impl Broker {
 /// once.
 #[derive(Debug)]
 pub struct Brokering {
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<BrokerReport>>,
+    task: Background<BrokerReport>,
     counters: Arc<BrokerCounters>,
 }
 
@@ -123,23 +119,8 @@ impl Brokering {
     /// Stops reading clients, keeps dispatching what is queued and passing on replies until
     /// nothing is left or the grace period ends, closes both sockets (within the linger), and
     /// says what was left unanswered.
-    pub async fn shutdown(mut self) -> BrokerReport {
-        let _ = self.stop.send(true);
-        let task = self.task.take().expect("shutdown runs once: it takes self");
-        match task.await {
-            Ok(report) => report,
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            // Only a runtime shutting down cancels it (`self` still holds the handle).
-            Err(error) => panic!("the broker task was cancelled: {error}"),
-        }
-    }
-}
-
-impl Drop for Brokering {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+    pub async fn shutdown(self) -> BrokerReport {
+        self.task.stop().await
     }
 }
 

@@ -125,6 +125,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod background;
 mod broker;
 mod broker_loop;
 mod broker_table;

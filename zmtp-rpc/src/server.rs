@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use zmtp_tokio::RouterSocket;
 
+use crate::background::Background;
 use crate::report::ShutdownReport;
 use crate::request::{HandlerError, Request};
 use crate::serve_loop::{self, Settings};
@@ -72,20 +71,18 @@ impl Server {
         H: Fn(Request) -> F + Send + Sync + 'static,
         F: Future<Output = Result<Bytes, HandlerError>> + Send + 'static,
     {
-        let (stop, stopped) = watch::channel(false);
         let counters = Arc::new(ServerCounters::new(Role::Server));
-        let task = tokio::spawn(serve_loop::run(
-            self.socket,
-            self.settings,
-            Arc::new(handler),
-            stopped,
-            Arc::clone(&counters),
-        ));
-        Serving {
-            stop,
-            task: Some(task),
-            counters,
-        }
+        let loop_counters = Arc::clone(&counters);
+        let task = Background::spawn(|stopped| {
+            serve_loop::run(
+                self.socket,
+                self.settings,
+                Arc::new(handler),
+                stopped,
+                loop_counters,
+            )
+        });
+        Serving { task, counters }
     }
 }
 
@@ -93,8 +90,7 @@ impl Server {
 /// once, abandoning the handlers that run.
 #[derive(Debug)]
 pub struct Serving {
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<ShutdownReport>>,
+    task: Background<ShutdownReport>,
     counters: Arc<ServerCounters>,
 }
 
@@ -107,24 +103,7 @@ impl Serving {
     /// Stops taking requests, lets the running handlers finish (within the grace period),
     /// writes their replies (within the linger), closes the socket, and says what was left
     /// unanswered.
-    pub async fn shutdown(mut self) -> ShutdownReport {
-        let _ = self.stop.send(true);
-        let task = self.task.take().expect("shutdown runs once: it takes self");
-        match task.await {
-            Ok(report) => report,
-            // The serving task never panics by design (handlers panic in tasks of their
-            // own); if it did, the panic belongs to the caller.
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            // Only a runtime shutting down cancels it (`self` still holds the handle).
-            Err(error) => panic!("the serving task was cancelled: {error}"),
-        }
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+    pub async fn shutdown(self) -> ShutdownReport {
+        self.task.stop().await
     }
 }

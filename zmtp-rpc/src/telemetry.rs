@@ -5,7 +5,7 @@
 //! the crate docs ("Observability"). Without the feature the metric functions are empty.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -59,25 +59,42 @@ pub(crate) fn request_outcome(status: Status) -> &'static str {
 /// with every request would grow the metrics recorder without end.
 pub(crate) const MAX_METHOD_LABELS: usize = 64;
 
-/// The method names a server has used as labels so far (at most [`MAX_METHOD_LABELS`]).
-#[derive(Debug, Default)]
+/// The method names a server has used as labels so far (at most [`MAX_METHOD_LABELS`]), each
+/// kept once and shared by every request's metrics.
+#[derive(Debug)]
 pub(crate) struct MethodLabels {
-    known: Mutex<HashSet<String>>,
+    known: Mutex<HashSet<Arc<str>>>,
+    unknown: Arc<str>,
+    other: Arc<str>,
+}
+
+impl Default for MethodLabels {
+    fn default() -> MethodLabels {
+        MethodLabels {
+            known: Mutex::default(),
+            unknown: Arc::from("unknown"),
+            other: Arc::from("other"),
+        }
+    }
 }
 
 impl MethodLabels {
     /// The label for `method` in a request that ended with `status`: a method the handler did
     /// not know is `unknown`, and past the bound, a name not seen before is `other`.
-    pub(crate) fn label(&self, method: &str, status: Status) -> String {
+    pub(crate) fn label(&self, method: &str, status: Status) -> Arc<str> {
         if status == Status::UnknownMethod {
-            return "unknown".to_owned();
+            return Arc::clone(&self.unknown);
         }
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-        if known.contains(method) || known.len() < MAX_METHOD_LABELS {
-            known.insert(method.to_owned());
-            method.to_owned()
+        if let Some(label) = known.get(method) {
+            return Arc::clone(label);
+        }
+        if known.len() < MAX_METHOD_LABELS {
+            let label: Arc<str> = Arc::from(method);
+            known.insert(Arc::clone(&label));
+            label
         } else {
-            "other".to_owned()
+            Arc::clone(&self.other)
         }
     }
 }
@@ -85,12 +102,20 @@ impl MethodLabels {
 /// A client's call ended with `outcome` after `elapsed`.
 #[cfg(feature = "metrics")]
 pub(crate) fn call_finished(method: &str, outcome: &'static str, elapsed: Duration) {
-    let labels = [
-        ("method", method.to_owned()),
-        ("outcome", outcome.to_owned()),
-    ];
-    metrics::counter!("zmtp_rpc_client_calls_total", &labels).increment(1);
-    metrics::histogram!("zmtp_rpc_client_call_seconds", &labels).record(elapsed.as_secs_f64());
+    // One copy of the method name, shared by both metrics; the fixed words are not copied.
+    let method = metrics::SharedString::from(Arc::<str>::from(method));
+    let calls = metrics::counter!(
+        "zmtp_rpc_client_calls_total",
+        "method" => method.clone(),
+        "outcome" => outcome
+    );
+    calls.increment(1);
+    let seconds = metrics::histogram!(
+        "zmtp_rpc_client_call_seconds",
+        "method" => method,
+        "outcome" => outcome
+    );
+    seconds.record(elapsed.as_secs_f64());
 }
 
 #[cfg(not(feature = "metrics"))]
@@ -101,22 +126,36 @@ pub(crate) fn call_finished(_method: &str, _outcome: &'static str, _elapsed: Dur
 #[cfg(feature = "metrics")]
 pub(crate) fn request_finished(
     role: Role,
-    method: String,
+    method: Arc<str>,
     outcome: &'static str,
     elapsed: Duration,
 ) {
-    let labels = [
-        ("role", role.label().to_owned()),
-        ("method", method),
-        ("outcome", outcome.to_owned()),
-    ];
-    metrics::counter!("zmtp_rpc_server_requests_total", &labels).increment(1);
-    metrics::histogram!("zmtp_rpc_server_request_seconds", &labels).record(elapsed.as_secs_f64());
+    let (role, method) = (role.label(), metrics::SharedString::from(method));
+    let requests = metrics::counter!(
+        "zmtp_rpc_server_requests_total",
+        "role" => role,
+        "method" => method.clone(),
+        "outcome" => outcome
+    );
+    requests.increment(1);
+    let seconds = metrics::histogram!(
+        "zmtp_rpc_server_request_seconds",
+        "role" => role,
+        "method" => method,
+        "outcome" => outcome
+    );
+    seconds.record(elapsed.as_secs_f64());
 }
 
 #[cfg(not(feature = "metrics"))]
 #[inline(always)]
-pub(crate) fn request_finished(_role: Role, _method: String, _outcome: &'static str, _: Duration) {}
+pub(crate) fn request_finished(
+    _role: Role,
+    _method: Arc<str>,
+    _outcome: &'static str,
+    _: Duration,
+) {
+}
 
 /// Whether call and request metrics are recorded at all: without them neither the clock is
 /// read nor the method label worked out for nothing (two clock reads cost a call as much as

@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use zmtp_tokio::{DealerSocket, IntoEndpoint};
 
+use crate::background::Background;
 use crate::error::Result;
 use crate::heartbeat::Heartbeat;
 use crate::report::ShutdownReport;
@@ -80,20 +79,18 @@ impl Worker {
         H: Fn(Request) -> F + Send + Sync + 'static,
         F: Future<Output = Result<Bytes, HandlerError>> + Send + 'static,
     {
-        let (stop, stopped) = watch::channel(false);
         let counters = Arc::new(ServerCounters::new(Role::Worker));
-        let task = tokio::spawn(worker_loop::run(
-            self.socket,
-            self.settings,
-            Arc::new(handler),
-            stopped,
-            Arc::clone(&counters),
-        ));
-        Working {
-            stop,
-            task: Some(task),
-            counters,
-        }
+        let loop_counters = Arc::clone(&counters);
+        let task = Background::spawn(|stopped| {
+            worker_loop::run(
+                self.socket,
+                self.settings,
+                Arc::new(handler),
+                stopped,
+                loop_counters,
+            )
+        });
+        Working { task, counters }
     }
 }
 
@@ -101,8 +98,7 @@ impl Worker {
 /// once, abandoning its running handlers (the broker finds out by the missing heartbeats).
 #[derive(Debug)]
 pub struct Working {
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<ShutdownReport>>,
+    task: Background<ShutdownReport>,
     counters: Arc<ServerCounters>,
 }
 
@@ -115,21 +111,7 @@ impl Working {
     /// Stops reading requests, lets the running handlers finish (within the grace period),
     /// sends their replies, tells the broker it leaves (it settles what was not answered),
     /// closes the socket (within the linger) and says what was left unanswered.
-    pub async fn shutdown(mut self) -> ShutdownReport {
-        let _ = self.stop.send(true);
-        let task = self.task.take().expect("shutdown runs once: it takes self");
-        match task.await {
-            Ok(report) => report,
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(error) => panic!("the worker task was cancelled: {error}"),
-        }
-    }
-}
-
-impl Drop for Working {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+    pub async fn shutdown(self) -> ShutdownReport {
+        self.task.stop().await
     }
 }

@@ -5,25 +5,32 @@ mod support;
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use support::{started_broker, test_handler, until, within};
-use zmtp_rpc::{Client, Reason, Worker};
+use tokio::task::JoinHandle;
+use zmtp_rpc::{Broker, Brokering, Client, Reason, Worker, Working};
 
-#[tokio::test(start_paused = true)]
-async fn a_broker_shutting_down_passes_on_the_replies_of_running_requests() {
-    let (brokering, frontend, backend) =
-        started_broker(|b| b.shutdown_grace(Duration::from_secs(1))).await;
+/// A broker set up by `configure`, one worker, and a call of 200 ms the worker has started.
+async fn busy_worker(
+    configure: impl FnOnce(Broker) -> Broker,
+) -> (Brokering, Working, JoinHandle<zmtp_rpc::Result<Bytes>>) {
+    let (brokering, frontend, backend) = started_broker(configure).await;
     let worker = Worker::connect(&backend).unwrap().serve(test_handler);
     until("the worker ready", || brokering.stats().workers == 1).await;
     let client = Client::connect(&frontend).unwrap();
-    let call = tokio::spawn({
-        let client = client.clone();
-        async move {
-            client
-                .call("sleep", "200", Some(Duration::from_secs(5)))
-                .await
-        }
+    let call = tokio::spawn(async move {
+        client
+            .call("sleep", "200", Some(Duration::from_secs(5)))
+            .await
     });
     until("the worker busy", || worker.stats().started == 1).await;
+    (brokering, worker, call)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_broker_shutting_down_passes_on_the_replies_of_running_requests() {
+    let (brokering, _worker, call) =
+        busy_worker(|b| b.shutdown_grace(Duration::from_secs(1))).await;
 
     let report = within("shutdown", brokering.shutdown()).await;
     assert!(report.is_complete(), "{report:?}");
@@ -63,19 +70,7 @@ async fn a_broker_reports_what_its_grace_period_could_not_answer() {
 
 #[tokio::test(start_paused = true)]
 async fn a_worker_shutting_down_finishes_its_request_then_leaves_the_broker() {
-    let (brokering, frontend, backend) = started_broker(|b| b).await;
-    let worker = Worker::connect(&backend).unwrap().serve(test_handler);
-    until("the worker ready", || brokering.stats().workers == 1).await;
-    let client = Client::connect(&frontend).unwrap();
-    let call = tokio::spawn({
-        let client = client.clone();
-        async move {
-            client
-                .call("sleep", "200", Some(Duration::from_secs(5)))
-                .await
-        }
-    });
-    until("the worker busy", || worker.stats().started == 1).await;
+    let (brokering, worker, call) = busy_worker(|b| b).await;
 
     let report = within("worker shutdown", worker.shutdown()).await;
     assert!(report.is_complete(), "{report:?}");

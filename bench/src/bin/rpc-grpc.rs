@@ -4,9 +4,7 @@
 //! TCP_NODELAY) cloned into `in-flight` loops, each making one call at a time, multiplexed as
 //! HTTP/2 streams.
 
-use std::time::Instant;
-
-use tonic::transport::{Endpoint, Server};
+use tonic::transport::{Channel, Endpoint, Server};
 use zmtp_bench::rpc::{self, Role};
 
 mod proto {
@@ -56,29 +54,10 @@ async fn client(args: &rpc::ClientArgs) -> Result {
     let body = rpc::body();
     // The first call completes the HTTP/2 set-up.
     client.clone().echo(Payload { body: body.clone() }).await?;
-    let window = rpc::Window::start(args);
-    let loops = (0..args.in_flight).map(|_| {
-        let (mut client, body) = (client.clone(), body.clone());
-        async move {
-            let mut samples = Vec::new();
-            let mut sent = Instant::now();
-            while window.open(sent) {
-                let reply = client
-                    .echo(Payload { body: body.clone() })
-                    .await?
-                    .into_inner();
-                if reply.body.len() != rpc::BODY_LEN {
-                    return Err(format!("reply of {} bytes", reply.body.len()).into());
-                }
-                sent = window.record(sent, &mut samples);
-            }
-            Ok::<_, Box<dyn std::error::Error>>(samples)
-        }
-    });
-    let mut samples = Vec::new();
-    for result in futures::future::join_all(loops).await {
-        samples.extend(result?);
-    }
-    window.report(samples);
-    Ok(())
+    let callers = vec![client; args.in_flight];
+    rpc::run_callers(args, callers, async |client: &mut EchoClient<Channel>| {
+        let reply = client.echo(Payload { body: body.clone() }).await?;
+        Ok(reply.into_inner().body.len())
+    })
+    .await
 }

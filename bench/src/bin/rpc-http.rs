@@ -6,11 +6,10 @@
 //! since HTTP/1.1 has one request outstanding per connection) and each loop serializes a
 //! request, sends it, reads and parses the reply.
 
-use std::time::Instant;
-
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
 use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -79,7 +78,7 @@ async fn client(args: &rpc::ClientArgs) -> Result {
         tokio::spawn(connection);
         senders.push(sender);
     }
-    let call = |sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>| {
+    let call = |sender: &mut SendRequest<Full<Bytes>>| {
         let request = Request::builder()
             .method(Method::POST)
             .uri("/echo")
@@ -97,32 +96,24 @@ async fn client(args: &rpc::ClientArgs) -> Result {
             }
             let bytes = response.into_body().collect().await?.to_bytes();
             let reply: Payload = serde_json::from_slice(&bytes)?;
-            if reply.body.len() != rpc::BODY_LEN {
-                return Err(format!("reply of {} bytes", reply.body.len()).into());
-            }
-            Ok::<_, Box<dyn std::error::Error>>(())
+            Ok::<_, rpc::BoxError>(reply.body.len())
         }
     };
     // A first round trip on each connection.
     for sender in &mut senders {
         sender.ready().await?;
-        call(sender).await?;
-    }
-    let window = rpc::Window::start(args);
-    let loops = senders.into_iter().map(|mut sender| async move {
-        let mut samples = Vec::new();
-        let mut sent = Instant::now();
-        while window.open(sent) {
-            sender.ready().await?;
-            call(&mut sender).await?;
-            sent = window.record(sent, &mut samples);
+        let len = call(sender).await?;
+        if len != rpc::BODY_LEN {
+            return Err(format!("reply of {len} bytes").into());
         }
-        Ok::<_, Box<dyn std::error::Error>>(samples)
-    });
-    let mut samples = Vec::new();
-    for result in futures::future::join_all(loops).await {
-        samples.extend(result?);
     }
-    window.report(samples);
-    Ok(())
+    rpc::run_callers(
+        args,
+        senders,
+        async |sender: &mut SendRequest<Full<Bytes>>| {
+            sender.ready().await?;
+            call(sender).await
+        },
+    )
+    .await
 }

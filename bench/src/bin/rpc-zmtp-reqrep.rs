@@ -2,8 +2,6 @@
 //! request; the client has `in-flight` REQ sockets (one connection each), each in lockstep
 //! (REQ allows one request outstanding), all on one thread.
 
-use std::time::Instant;
-
 use zmtp_bench::rpc::{self, Role};
 use zmtp_tokio::{Bytes, RepSocket, ReqSocket};
 
@@ -37,26 +35,8 @@ async fn client(args: &rpc::ClientArgs) -> Result {
         req.request(body.clone()).await?;
         sockets.push(req);
     }
-    let window = rpc::Window::start(args);
-    let loops = sockets.into_iter().map(|mut req| {
-        let body = body.clone();
-        async move {
-            let mut samples = Vec::new();
-            let mut sent = Instant::now();
-            while window.open(sent) {
-                let reply = req.request(body.clone()).await?;
-                if reply.byte_len() != rpc::BODY_LEN {
-                    return Err(format!("reply of {} bytes", reply.byte_len()).into());
-                }
-                sent = window.record(sent, &mut samples);
-            }
-            Ok::<_, Box<dyn std::error::Error>>(samples)
-        }
-    });
-    let mut samples = Vec::new();
-    for result in futures::future::join_all(loops).await {
-        samples.extend(result?);
-    }
-    window.report(samples);
-    Ok(())
+    rpc::run_callers(args, sockets, async |req: &mut ReqSocket| {
+        Ok(req.request(body.clone()).await?.byte_len())
+    })
+    .await
 }

@@ -3,8 +3,6 @@
 //! DEALER, one connection) shared by `in-flight` loops, each making one call at a time with no
 //! deadline and no retries.
 
-use std::time::Instant;
-
 use zmtp_bench::rpc::{self, Role};
 use zmtp_rpc::{Bytes, Client, Request, Server};
 use zmtp_tokio::RouterSocket;
@@ -34,26 +32,9 @@ async fn client(args: &rpc::ClientArgs) -> Result {
     let body = Bytes::from(rpc::body());
     // The first call waits for the connection.
     client.call("echo", body.clone(), None).await?;
-    let window = rpc::Window::start(args);
-    let loops = (0..args.in_flight).map(|_| {
-        let (client, body) = (client.clone(), body.clone());
-        async move {
-            let mut samples = Vec::new();
-            let mut sent = Instant::now();
-            while window.open(sent) {
-                let reply = client.call("echo", body.clone(), None).await?;
-                if reply.len() != rpc::BODY_LEN {
-                    return Err(format!("reply of {} bytes", reply.len()).into());
-                }
-                sent = window.record(sent, &mut samples);
-            }
-            Ok::<_, Box<dyn std::error::Error>>(samples)
-        }
-    });
-    let mut samples = Vec::new();
-    for result in futures::future::join_all(loops).await {
-        samples.extend(result?);
-    }
-    window.report(samples);
-    Ok(())
+    let callers = vec![client; args.in_flight];
+    rpc::run_callers(args, callers, async |client: &mut Client| {
+        Ok(client.call("echo", body.clone(), None).await?.len())
+    })
+    .await
 }
