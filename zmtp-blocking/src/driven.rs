@@ -5,7 +5,9 @@
 //! few microseconds each: more than a loopback round trip of zmtp itself. Here a caller that
 //! has to wait runs the sockets' tasks on its own thread while it waits (tokio's
 //! current-thread runtime, entered with `block_on`), so a request and its reply never change
-//! threads, as in async code.
+//! threads, as in async code; and the sockets' tasks run inside the future the call waits on
+//! (`inline.rs`), so that a connection that reads the answer completes the wait in the same
+//! poll.
 //!
 //! While no caller waits, a background thread drives the runtime instead (heartbeats, reads
 //! into the receive queues up to the high-water mark, reconnects, lingering closes), and lets
@@ -21,7 +23,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
+use zmtp_tokio::Executor;
 
+use crate::inline::Inline;
 use crate::owned_runtime::OwnedRuntime;
 
 /// How long callers must have been away before the background thread drives: long enough
@@ -39,10 +43,9 @@ struct Shared {
     runtime: OwnedRuntime,
     /// Callers inside [`Driven::block_on`]: they drive (or wait for their turn to).
     callers: AtomicUsize,
-    /// Bumped whenever a caller stops driving: how the background thread tells a quiet
-    /// period from a busy caller that happens to be between two calls.
-    turns: AtomicU64,
-    /// Nanoseconds since `epoch` when a caller last drove.
+    /// Nanoseconds since `epoch` when a caller last stopped driving: how the background
+    /// thread tells a quiet period from a busy caller that happens to be between two calls,
+    /// and a nudge a runtime turned a moment ago.
     last_turn: AtomicU64,
     epoch: Instant,
     /// Whether the background thread is driving now.
@@ -50,6 +53,8 @@ struct Shared {
     /// Wakes the background thread's drive so that it lets go of the runtime.
     release: Notify,
     stop: AtomicBool,
+    /// The sockets' tasks, run by whoever drives.
+    inline: Arc<Inline>,
 }
 
 impl Shared {
@@ -58,8 +63,10 @@ impl Shared {
     }
 
     fn turned(&self) {
-        self.last_turn.store(self.now(), Ordering::Relaxed);
-        self.turns.fetch_add(1, Ordering::Release);
+        // Never the value it had: a coarse clock must not hide a turn from the quiet check.
+        let previous = self.last_turn.load(Ordering::Relaxed);
+        self.last_turn
+            .store(self.now().max(previous + 1), Ordering::Release);
     }
 
     /// The background thread: drives while no caller does, after a quiet period.
@@ -69,7 +76,7 @@ impl Shared {
                 continue;
             }
             self.background.store(true, Ordering::SeqCst);
-            self.runtime.block_on(async {
+            self.runtime.block_on(self.inline.drive(async {
                 loop {
                     let notified = self.release.notified();
                     tokio::pin!(notified);
@@ -80,17 +87,17 @@ impl Shared {
                     }
                     notified.await;
                 }
-            });
+            }));
             self.background.store(false, Ordering::SeqCst);
         }
     }
 
     /// Waits one quiet period; whether no caller drove during it and none drives now.
     fn quiet(&self) -> bool {
-        let before = self.turns.load(Ordering::Acquire);
+        let before = self.last_turn.load(Ordering::Acquire);
         // Parked rather than asleep, so that dropping the runtime wakes it at once.
         std::thread::park_timeout(QUIET);
-        self.callers.load(Ordering::SeqCst) == 0 && self.turns.load(Ordering::Acquire) == before
+        self.callers.load(Ordering::SeqCst) == 0 && self.last_turn.load(Ordering::Acquire) == before
     }
 }
 
@@ -107,17 +114,25 @@ impl Driven {
         let shared = Arc::new(Shared {
             runtime: OwnedRuntime::new(runtime),
             callers: AtomicUsize::new(0),
-            turns: AtomicU64::new(0),
             last_turn: AtomicU64::new(0),
             epoch: Instant::now(),
             background: AtomicBool::new(false),
             release: Notify::new(),
             stop: AtomicBool::new(false),
+            inline: Inline::new(),
         });
         let background = Arc::clone(&shared);
+        let (learnt, scheduler_known) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("zmtp-blocking-io".into())
-            .spawn(move || background.background())?;
+            .spawn(move || {
+                // On this thread, which is never inside async code, before anyone drives.
+                background.inline.learn_scheduler(&background.runtime);
+                let _ = learnt.send(());
+                background.background();
+            })?;
+        // A short wait, and no tokio call: safe inside async code too.
+        let _ = scheduler_known.recv();
         Ok(Driven {
             shared,
             thread: Mutex::new(Some(thread)),
@@ -126,6 +141,11 @@ impl Driven {
 
     pub(crate) fn runtime(&self) -> &tokio::runtime::Runtime {
         &self.shared.runtime
+    }
+
+    /// Where the sockets made on this runtime run their tasks.
+    pub(crate) fn executor(&self) -> Arc<dyn Executor> {
+        Arc::clone(&self.shared.inline) as Arc<dyn Executor>
     }
 
     /// Runs `future` to completion on this thread, driving the runtime meanwhile (once the
@@ -138,7 +158,7 @@ impl Driven {
         if shared.background.load(Ordering::SeqCst) {
             shared.release.notify_waiters();
         }
-        let output = shared.runtime.block_on(future);
+        let output = shared.runtime.block_on(shared.inline.drive(future));
         shared.callers.fetch_sub(1, Ordering::SeqCst);
         shared.turned();
         output
@@ -176,5 +196,7 @@ impl Drop for Driven {
             thread.thread().unpark();
             let _ = thread.join();
         }
+        // The tasks hold their sockets' options, which hold the executor: drop them now.
+        self.shared.inline.clear();
     }
 }

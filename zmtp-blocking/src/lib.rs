@@ -50,6 +50,7 @@
 
 mod driven;
 mod error;
+mod inline;
 mod owned_runtime;
 mod poller;
 mod runtime;

@@ -99,24 +99,28 @@ impl Runtime {
         self.tokio().handle()
     }
 
+    /// `options` with this runtime's executor, unless they name one: on a runtime driven by its
+    /// callers, the sockets' tasks run inside the calls that wait (see `inline.rs`).
+    pub(crate) fn options(&self, options: zmtp_tokio::Options) -> zmtp_tokio::Options {
+        match &*self.inner {
+            Kind::Driven(driven) if options.executor.is_none() => {
+                options.executor(driven.executor())
+            }
+            _ => options,
+        }
+    }
+
     /// Runs `make` inside the runtime's context (zmtp-tokio spawns its tasks from there).
     pub(crate) fn enter<T>(&self, make: impl FnOnce() -> T) -> T {
         let _guard = self.tokio().enter();
         make()
     }
 
-    /// Runs `f` (which must not wait) inside the scheduler when the runtime is driven by its
-    /// callers and nobody drives it now: a task it wakes (the connection that will write a
-    /// message) then joins the runtime's own queue, for the next turn to run, instead of
-    /// being handed over from outside with a wake-up of the I/O driver (a system call, and
-    /// a spurious wake of whoever next waits on it).
-    pub(crate) fn in_scheduler<T>(&self, f: impl FnOnce() -> T) -> T {
-        match &*self.inner {
-            // Inside async code (where tokio refuses to block) the wake-up goes the slow way.
-            Kind::Driven(_) if inside_async_code() => f(),
-            Kind::Driven(driven) => driven.runtime().block_on(async { f() }),
-            Kind::Workers(_) => f(),
-        }
+    /// Whether the sockets' tasks run inside the calls that wait (a runtime driven by its
+    /// callers, see `inline.rs`): a task a call wakes without waiting then runs when the next
+    /// call waits (or a nudge, or the background thread, turns the runtime).
+    pub(crate) fn runs_tasks_inline(&self) -> bool {
+        matches!(&*self.inner, Kind::Driven(_))
     }
 
     /// After something was queued without waiting: on a runtime driven by its callers, makes

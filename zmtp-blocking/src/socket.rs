@@ -29,10 +29,11 @@ pub struct Socket {
     stash: Option<zmtp_tokio::Result<Message>>,
     send_timeout: Option<Duration>,
     recv_timeout: Option<Duration>,
-    /// REQ, REP: each send is followed by a wait for the answer, so the send leaves its
-    /// connection's wake-up in the runtime's own queue for that wait to run. Other kinds send
-    /// in streams, where one wake-up of the driver covers many messages.
+    /// REQ, REP: each send is followed by a wait for the answer, which runs the connection
+    /// that writes the question: no nudge needed. Other kinds send in streams.
     alternates: bool,
+    /// The last send left its connection for the next wait to run (see `alternates`).
+    answer_next: bool,
     runtime: Runtime,
 }
 
@@ -49,6 +50,7 @@ impl Socket {
 
     /// A socket of `socket_type` with `options`, whose I/O runs on `runtime`.
     pub fn on(runtime: &Runtime, socket_type: SocketType, options: Options) -> Result<Socket> {
+        let options = runtime.options(options);
         let inner = runtime.enter(|| AnySocket::new(socket_type, options))?;
         Ok(Socket {
             inner: Some(inner),
@@ -56,6 +58,7 @@ impl Socket {
             send_timeout: None,
             recv_timeout: None,
             alternates: matches!(socket_type, SocketType::Req | SocketType::Rep),
+            answer_next: false,
             runtime: runtime.clone(),
         })
     }
@@ -66,6 +69,14 @@ impl Socket {
 
     fn any_mut(&mut self) -> &mut AnySocket {
         self.inner.as_mut().expect("present until dropped")
+    }
+
+    /// The inner socket and the runtime, borrowed together (no clone of the runtime per call).
+    fn any_mut_and_runtime(&mut self) -> (&mut AnySocket, &Runtime) {
+        (
+            self.inner.as_mut().expect("present until dropped"),
+            &self.runtime,
+        )
     }
 
     /// The socket's kind.
@@ -177,14 +188,13 @@ impl Socket {
     /// Sends as the kind sends, waiting at most the send timeout for room.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<()> {
         // The fast path: room in the queue, no waiting and no runtime entered at all.
-        let runtime = self.runtime.clone();
-        let alternates = self.alternates;
-        let any = self.any_mut();
-        let tried = match alternates {
-            true => runtime.in_scheduler(|| any.try_send(message)),
-            false => any.try_send(message),
-        };
-        let message = match tried {
+        let message = match self.any_mut().try_send(message) {
+            // The wait for the answer that follows runs the connection that writes it (the
+            // background thread does, if no call comes within its quiet period).
+            Ok(()) if self.alternates && self.runtime.runs_tasks_inline() => {
+                self.answer_next = true;
+                return Ok(());
+            }
             Ok(()) => {
                 self.runtime.nudge();
                 return Ok(());
@@ -195,8 +205,8 @@ impl Socket {
             }) => message,
             Err(refused) => return Err(refused.error.into()),
         };
-        let (runtime, timeout) = (self.runtime.clone(), self.send_timeout);
-        let any = self.any_mut();
+        let timeout = self.send_timeout;
+        let (any, runtime) = self.any_mut_and_runtime();
         // zmtp-tokio's send is cancel-safe: a timed-out send has not queued the message.
         runtime.wait(timeout, async { Ok(any.send(message).await?) })
     }
@@ -205,6 +215,15 @@ impl Socket {
     pub fn recv(&mut self) -> Result<Message> {
         if let Some(stashed) = self.stash.take() {
             return Ok(stashed?);
+        }
+        // Right after a REQ or REP send whose connection has not heard of it yet, straight to
+        // the wait, which tells it: the answer cannot be here before the question has left
+        // (and a REP's next request from another client is then taken without waiting).
+        let straight_to_wait = std::mem::take(&mut self.answer_next)
+            && self.recv_timeout != Some(Duration::ZERO)
+            && !crate::runtime::inside_async_code();
+        if straight_to_wait {
+            return self.wait_recv();
         }
         match self.any_mut().try_recv() {
             Ok(message) => return Ok(message),
@@ -219,8 +238,13 @@ impl Socket {
             // TryRecvError is non-exhaustive; a kind added later is still an error.
             Err(_) => return Err(zmtp_tokio::Error::InvalidState("receive refused").into()),
         }
-        let (runtime, timeout) = (self.runtime.clone(), self.recv_timeout);
-        let any = self.any_mut();
+        self.wait_recv()
+    }
+
+    /// Receives on the caller's thread, waiting at most the receive timeout.
+    fn wait_recv(&mut self) -> Result<Message> {
+        let timeout = self.recv_timeout;
+        let (any, runtime) = self.any_mut_and_runtime();
         // Cancel-safe in zmtp-tokio: a timed-out receive took nothing.
         runtime.wait(timeout, async { Ok(any.recv().await?) })
     }

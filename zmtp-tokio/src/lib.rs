@@ -330,6 +330,7 @@
 //! | `security`: `plain_client`/`plain_server`, `curve_client`/`curve_server`; `authenticator` | ZMQ_PLAIN_*, ZMQ_CURVE_*, ZAP | NULL | `security.rs`, `interop_security.rs`, `interop_security_edges.rs` |
 //! | ZMQ_SNDTIMEO / ZMQ_RCVTIMEO | ZMQ_SNDTIMEO, ZMQ_RCVTIMEO | none (wait for ever) | here: wrap `send`/`recv` in `tokio::time::timeout` (both are cancel-safe); zmtp-blocking: `Socket::set_send_timeout`/`set_recv_timeout` (None = for ever, Some(0) = `Error::WouldBlock`, else `Error::TimedOut`), `zmtp-blocking/tests/timeouts.rs` |
 //! | `context` (inproc names) | `zmq_ctx_new` | [`Context::global`] | `inproc.rs` |
+//! | `executor` ([`Executor`]: where the socket's listener and connection tasks run) | (libzmq's I/O threads, `ZMQ_IO_THREADS`) | tokio's `spawn` | `executor.rs` (every transport; the close still waits for them); zmtp-blocking runs them inside the calls that wait |
 //!
 //! A REQ whose reply may never come recovers with `req_relaxed` and `req_correlate`, and tokio's
 //! timeout (`recv` and `request` are cancel-safe):
@@ -506,6 +507,7 @@ mod close_report;
 mod endpoint;
 mod engine;
 mod error;
+mod executor;
 mod monitor;
 mod options;
 mod peer;
@@ -534,6 +536,7 @@ pub use close_report::{CloseReport, Undelivered};
 pub use endpoint::{Endpoint, IntoEndpoint};
 pub use engine::inproc::Context;
 pub use error::{Error, Result};
+pub use executor::{Executor, Task};
 pub use monitor::{DisconnectReason, Monitor, MonitorEvent, Refusal};
 pub use options::{CurveKeys, Options};
 pub use peer::Peer;

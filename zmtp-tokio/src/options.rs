@@ -7,6 +7,7 @@ use bytes::Bytes;
 use zmtp_core::{KeyPair, Metadata, Password, PlainCredentials, PublicKey, SecretKey};
 
 use crate::engine::inproc::Context;
+use crate::executor::Executor;
 use crate::reconnect_stop::ReconnectStop;
 use crate::router_notify::RouterNotify;
 use crate::security::{Authenticator, Security};
@@ -150,6 +151,8 @@ pub struct Options {
     /// Where `inproc://` names are bound and looked up: the process-wide context unless set
     /// (libzmq: the context the socket was created in).
     pub context: Context,
+    /// What runs the socket's tasks (listeners, connections): tokio's `spawn` unless set.
+    pub executor: Option<Arc<dyn Executor>>,
 }
 
 impl Default for Options {
@@ -186,6 +189,7 @@ impl Default for Options {
             security: Security::Null,
             authenticator: None,
             context: Context::global(),
+            executor: None,
         }
     }
 }
@@ -337,6 +341,13 @@ impl Options {
     /// Sets [`context`](Self::context): the scope of this socket's inproc names.
     pub fn context(mut self, context: &Context) -> Self {
         self.context = context.clone();
+        self
+    }
+
+    /// Sets [`executor`](Self::executor): the socket's tasks run there instead of on tokio's
+    /// `spawn`.
+    pub fn executor(mut self, executor: Arc<dyn Executor>) -> Self {
+        self.executor = Some(executor);
         self
     }
 

@@ -1,6 +1,7 @@
 //! What a socket and all of its tasks share below the pipes: its type and options, the monitor
 //! hub, the task tracker and shutdown token, its endpoints, and what closing could not deliver.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -57,6 +58,19 @@ impl SocketContext {
             endpoints: Mutex::new(Vec::new()),
             linger_deadline: OnceLock::new(),
             undelivered: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `task` as one of the socket's tasks (tracked for the close), on the options'
+    /// executor or tokio's.
+    pub(crate) fn spawn<T: Send + 'static>(&self, task: impl Future<Output = T> + Send + 'static) {
+        match &self.options.executor {
+            Some(executor) => executor.spawn(Box::pin(self.tasks.track_future(async {
+                task.await;
+            }))),
+            None => {
+                self.tasks.spawn(task);
+            }
         }
     }
 

@@ -53,7 +53,7 @@ pub(crate) async fn listen(
                     stop.clone(),
                 ) {
                     Ok(driver) => {
-                        context.tasks.spawn(driver.run());
+                        context.spawn(driver.run());
                     }
                     Err(e) => tracing::warn!(%endpoint, error = %e, "cannot start connection"),
                 }

@@ -116,7 +116,7 @@ impl<P: Policy> SocketCore<P> {
             endpoint: actual.clone(),
         });
         tracing::debug!(endpoint = %actual, socket = %P::SOCKET_TYPE, "listening");
-        self.owner.context.tasks.spawn(endpoints::listen(
+        self.owner.context.spawn(endpoints::listen(
             Arc::clone(&self.owner.context),
             self.link(),
             listener,
@@ -166,13 +166,13 @@ impl<P: Policy> SocketCore<P> {
             Endpoint::Inproc(name) => {
                 let name = name.clone();
                 let task = inproc::connect(context, self.link(), endpoint, name, pipe, stop);
-                self.owner.context.tasks.spawn(task)
+                self.owner.context.spawn(task)
             }
             _ => {
                 let task = endpoints::connect(context, self.link(), endpoint, pipe, stop);
-                self.owner.context.tasks.spawn(task)
+                self.owner.context.spawn(task)
             }
-        };
+        }
         Ok(())
     }
 

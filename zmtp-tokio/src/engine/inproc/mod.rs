@@ -46,7 +46,7 @@ pub(crate) fn bind(
         stop.clone(),
     )?;
     let (context_ref, name, endpoint) = (Arc::clone(context), name.to_owned(), endpoint.clone());
-    context.tasks.spawn(async move {
+    context.spawn(async move {
         stop.token().cancelled().await;
         names.release(&name, serial);
         context_ref.monitor.emit(MonitorEvent::Closed { endpoint });
