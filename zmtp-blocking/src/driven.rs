@@ -33,6 +33,11 @@ use crate::owned_runtime::OwnedRuntime;
 /// heartbeat or timeout a socket keeps.
 const QUIET: Duration = Duration::from_micros(200);
 
+/// How long the background thread stays parked while callers drive and leave no task
+/// waiting for a driver: what bounds the delay of heartbeats, timers and reading ahead once
+/// callers go away without leaving anything queued.
+const IDLE: Duration = Duration::from_millis(5);
+
 /// A caller's nudge turns the runtime only if nothing has driven it for this long: messages
 /// queued faster than that are written together by the next turn (or wait).
 const NUDGE_GAP: Duration = Duration::from_micros(50);
@@ -92,11 +97,12 @@ impl Shared {
         }
     }
 
-    /// Waits one quiet period; whether no caller drove during it and none drives now.
+    /// Waits a quiet period (a long one while no task waits for a driver); whether no caller
+    /// drove during it and none drives now.
     fn quiet(&self) -> bool {
         let before = self.last_turn.load(Ordering::Acquire);
         // Parked rather than asleep, so that dropping the runtime wakes it at once.
-        std::thread::park_timeout(QUIET);
+        self.inline.park_background(QUIET, IDLE);
         self.callers.load(Ordering::SeqCst) == 0 && self.last_turn.load(Ordering::Acquire) == before
     }
 }
@@ -162,6 +168,24 @@ impl Driven {
         shared.callers.fetch_sub(1, Ordering::SeqCst);
         shared.turned();
         output
+    }
+
+    /// Queues with `send` what must be written at once (a request or a reply) and, if nobody
+    /// drives the runtime, runs the connection on this thread now, without a turn of the
+    /// runtime (its I/O driver and timers wait for the call that follows): the message is
+    /// written before the call returns, and nothing is left for the background thread.
+    pub(crate) fn send_now<T>(&self, send: impl FnOnce() -> T) -> T {
+        let shared = &self.shared;
+        // Whoever drives runs the connection (it is told as usual).
+        if shared.callers.load(Ordering::SeqCst) > 0
+            || shared.background.load(Ordering::SeqCst)
+            || crate::runtime::inside_async_code()
+        {
+            return send();
+        }
+        // The runtime's context, for what the tasks create (timers, tasks of their own).
+        let _context = shared.runtime.enter();
+        shared.inline.run_now(send)
     }
 
     /// After a caller queued something without waiting: if nobody drives the runtime and

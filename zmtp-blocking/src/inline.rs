@@ -18,6 +18,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use zmtp_tokio::{Executor, Task};
 
@@ -41,6 +42,13 @@ pub(crate) struct Inline {
     refused: AtomicBool,
     /// Futures driving the runtime now (callers' waits, the background thread's drive).
     drivers: AtomicUsize,
+    /// The thread that drives the runtime while no caller does, parked meanwhile: told when a
+    /// task becomes ready with nobody to run it ([`Inline::park_background`]).
+    background: OnceLock<std::thread::Thread>,
+    /// The background thread is parked for long (no task was ready when it parked).
+    background_idle: AtomicBool,
+    /// It has been told since it parked.
+    background_told: AtomicBool,
     /// The waker tokio gives the future of whichever thread runs the runtime's scheduler:
     /// waking it has that thread poll its future again, which runs the ready tasks (and costs
     /// a system call only from outside the scheduler). Learnt once ([`Inline::learn_scheduler`]).
@@ -105,6 +113,9 @@ impl Inline {
             has_ready: AtomicBool::new(false),
             refused: AtomicBool::new(false),
             drivers: AtomicUsize::new(0),
+            background: OnceLock::new(),
+            background_idle: AtomicBool::new(false),
+            background_told: AtomicBool::new(false),
             scheduler: OnceLock::new(),
         })
     }
@@ -114,6 +125,40 @@ impl Inline {
     pub(crate) fn learn_scheduler(&self, runtime: &tokio::runtime::Runtime) {
         let waker = runtime.block_on(std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())));
         let _ = self.scheduler.set(waker);
+    }
+
+    /// Parks the background thread (the caller) while callers drive: for `quiet` if tasks
+    /// are ready that nobody runs, else for up to `idle`, cut short when one becomes ready
+    /// with nobody to run it. A loop of calls that leaves nothing behind then costs the
+    /// background thread a wake-up per `idle`, not per `quiet`.
+    pub(crate) fn park_background(&self, quiet: Duration, idle: Duration) {
+        let _ = self.background.set(std::thread::current());
+        if self.has_ready.load(Ordering::SeqCst) {
+            std::thread::park_timeout(quiet);
+            return;
+        }
+        self.background_told.store(false, Ordering::SeqCst);
+        self.background_idle.store(true, Ordering::SeqCst);
+        // Looked at again after the flag is up: a task made ready in between either sees the
+        // flag (and unparks us, which makes the park return at once) or is seen here.
+        let sleep = match self.has_ready.load(Ordering::SeqCst) {
+            true => quiet,
+            false => idle,
+        };
+        std::thread::park_timeout(sleep);
+        self.background_idle.store(false, Ordering::SeqCst);
+    }
+
+    /// A task is ready and nobody drives: the background thread, if parked for long, looks
+    /// at it within its quiet period instead.
+    fn tell_background(&self) {
+        if self.background_idle.load(Ordering::SeqCst)
+            && !self.background_told.swap(true, Ordering::SeqCst)
+        {
+            if let Some(background) = self.background.get() {
+                background.unpark();
+            }
+        }
     }
 
     fn make_ready(&self, id: usize) {
@@ -136,10 +181,35 @@ impl Inline {
     /// it when it starts (it counts itself before it looks, and the task was queued before
     /// this looks at the count, all SeqCst: one of the two sees the other).
     fn wake_drivers(&self) {
-        if self.drivers.load(Ordering::SeqCst) > 0 {
-            if let Some(scheduler) = self.scheduler.get() {
-                scheduler.wake_by_ref();
+        if self.drivers.load(Ordering::SeqCst) == 0 {
+            self.tell_background();
+        } else if let Some(scheduler) = self.scheduler.get() {
+            scheduler.wake_by_ref();
+        }
+    }
+
+    /// Runs `f` (which queues what a connection must write at once) and then the ready tasks,
+    /// on this thread, now, outside any driver: the caller will not return before the
+    /// connection has written it. The tasks `f` wakes are not announced (this thread runs
+    /// them), unless some are still ready at the end.
+    pub(crate) fn run_now<T>(&self, f: impl FnOnce() -> T) -> T {
+        let polling = Polling::enter(self);
+        let output = f();
+        for _ in 0..PASSES_PER_POLL {
+            if !self.run_ready(TASKS_PER_PASS) {
+                break;
             }
+        }
+        drop(polling);
+        self.announce_leftovers();
+        output
+    }
+
+    /// After this thread stopped running tasks (a wait that returned, [`Inline::run_now`]):
+    /// tasks made ready meanwhile without being announced are announced now.
+    fn announce_leftovers(&self) {
+        if self.has_ready.load(Ordering::SeqCst) {
+            self.wake_drivers();
         }
     }
 
@@ -147,8 +217,8 @@ impl Inline {
     /// driver of the runtime waits on.
     pub(crate) async fn drive<F: Future>(&self, future: F) -> F::Output {
         let mut future = std::pin::pin!(future);
-        let _driver = Driver::enter(self);
-        std::future::poll_fn(|cx| {
+        let driver = Driver::enter(self);
+        let output = std::future::poll_fn(|cx| {
             let _polling = Polling::enter(self);
             for _ in 0..PASSES_PER_POLL {
                 if let Poll::Ready(output) = future.as_mut().poll(cx) {
@@ -162,7 +232,11 @@ impl Inline {
             cx.waker().wake_by_ref();
             Poll::Pending
         })
-        .await
+        .await;
+        // No longer a driver: what the last poll made ready goes to whoever drives next.
+        drop(driver);
+        self.announce_leftovers();
+        output
     }
 
     /// Polls up to `limit` ready tasks, if no other thread is polling tasks now. Whether any
@@ -411,6 +485,61 @@ mod tests {
             }
         });
         assert!(lock(&inline.state).slots.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn run_now_runs_what_its_closure_woke_before_returning() {
+        let (_runtime, inline) = runtime();
+        let (input, mut output) = relay(&inline);
+        // Polled once: the relay now waits for its input.
+        inline.run_now(|| ());
+        assert!(output.try_recv().is_err());
+        inline.run_now(|| input.send(5).unwrap());
+        assert_eq!(output.try_recv(), Ok(6), "ran before run_now returned");
+        assert!(!inline.has_ready.load(Ordering::SeqCst));
+    }
+
+    /// Parks a background thread for long; what it returns with: how soon it came back.
+    fn park_in_background(inline: &Arc<Inline>) -> std::sync::mpsc::Receiver<()> {
+        let (returned, rx) = std::sync::mpsc::channel();
+        let background = Arc::clone(inline);
+        std::thread::spawn(move || {
+            let long = std::time::Duration::from_secs(60);
+            background.park_background(long, long);
+            let _ = returned.send(());
+        });
+        // Until it is parked for long (or about to be: an unpark before the park counts too).
+        let since = std::time::Instant::now();
+        while !inline.background_idle.load(Ordering::SeqCst) {
+            assert!(since.elapsed().as_secs() < 10, "tasks were left ready");
+            std::thread::yield_now();
+        }
+        rx
+    }
+
+    #[test]
+    fn a_task_ready_with_nobody_driving_calls_the_background_thread() {
+        let (_runtime, inline) = runtime();
+        let (input, _output) = relay(&inline);
+        inline.run_now(|| ());
+        let returned = park_in_background(&inline);
+        input.send(1).unwrap();
+        returned
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the background thread was not told");
+    }
+
+    #[test]
+    fn a_task_left_ready_by_a_wait_that_returned_calls_the_background_thread() {
+        let (runtime, inline) = runtime();
+        let (input, _output) = relay(&inline);
+        inline.run_now(|| ());
+        let returned = park_in_background(&inline);
+        // Woken by the waiting future's own last poll, which then returns at once.
+        wait(&runtime, &inline, async move { input.send(1).unwrap() });
+        returned
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the background thread was not told");
     }
 
     #[test]

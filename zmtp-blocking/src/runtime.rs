@@ -123,6 +123,14 @@ impl Runtime {
         matches!(&*self.inner, Kind::Driven(_))
     }
 
+    /// Queues with `send` a message that must go at once (see `Driven::send_now`).
+    pub(crate) fn send_now<T>(&self, send: impl FnOnce() -> T) -> T {
+        match &*self.inner {
+            Kind::Driven(driven) => driven.send_now(send),
+            Kind::Workers(_) => send(),
+        }
+    }
+
     /// After something was queued without waiting: on a runtime driven by its callers, makes
     /// sure it is written soon (see `Driven::nudge`).
     pub(crate) fn nudge(&self) {

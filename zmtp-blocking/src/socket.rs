@@ -29,10 +29,12 @@ pub struct Socket {
     stash: Option<zmtp_tokio::Result<Message>>,
     send_timeout: Option<Duration>,
     recv_timeout: Option<Duration>,
-    /// REQ, REP: each send is followed by a wait for the answer, which runs the connection
-    /// that writes the question: no nudge needed. Other kinds send in streams.
+    /// REQ, REP: each message is written before `send` returns (the connection runs on the
+    /// caller's thread when nobody drives), as a request or reply must go at once. Other
+    /// kinds send in streams, written together by the next turn of the runtime.
     alternates: bool,
-    /// The last send left its connection for the next wait to run (see `alternates`).
+    /// The last send was a question or an answer just written: the next `recv` goes straight
+    /// to the wait, since nothing can have come back yet.
     answer_next: bool,
     runtime: Runtime,
 }
@@ -188,10 +190,15 @@ impl Socket {
     /// Sends as the kind sends, waiting at most the send timeout for room.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<()> {
         // The fast path: room in the queue, no waiting and no runtime entered at all.
-        let message = match self.any_mut().try_send(message) {
-            // The wait for the answer that follows runs the connection that writes it (the
-            // background thread does, if no call comes within its quiet period).
-            Ok(()) if self.alternates && self.runtime.runs_tasks_inline() => {
+        let alternates = self.alternates;
+        let (any, runtime) = self.any_mut_and_runtime();
+        let tried = match alternates {
+            true => runtime.send_now(|| any.try_send(message)),
+            false => any.try_send(message),
+        };
+        let message = match tried {
+            // Written already (or handed to whoever drives): no answer can be waiting yet.
+            Ok(()) if alternates && self.runtime.runs_tasks_inline() => {
                 self.answer_next = true;
                 return Ok(());
             }
