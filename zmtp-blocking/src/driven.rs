@@ -13,8 +13,12 @@
 //! into the receive queues up to the high-water mark, reconnects, lingering closes), and lets
 //! go as soon as a caller comes to wait. It takes over only after callers have been away for
 //! a quiet period, so that a program calling in a tight loop never hands the runtime back and
-//! forth; a message a caller queued without waiting is written at once by a short turn of the
-//! runtime on the caller's thread when nobody drives it ([`Driven::nudge`]).
+//! forth: [`QUIET`] when a caller left a task for a driver to run, [`IDLE`] otherwise, so that
+//! a loop of calls that leaves nothing behind (REQ and REP, whose sends write at once:
+//! [`Driven::send_now`]) costs it a wake-up every few milliseconds, not every 0.2 ms (each one
+//! a stall of the caller's core). A message a caller queued without waiting is written at once
+//! by a short turn of the runtime on the caller's thread when nobody drives it
+//! ([`Driven::nudge`]).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

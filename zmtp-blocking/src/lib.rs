@@ -23,13 +23,18 @@
 //!
 //! A [`Runtime`] (libzmq's context) owns a tokio runtime that runs the connections; sockets
 //! made without one share a global runtime built on first use. `send` and `recv` first try
-//! without waiting; a call that must wait runs the connections on the caller's own thread
-//! while it waits, so that a request and its reply never change threads (a thread wake-up
-//! costs more than a loopback round trip). While no caller waits, a background thread drives
-//! them (heartbeats, reading ahead, reconnects, lingering closes); a message queued without
-//! waiting is written at once by a short turn on the caller's thread, except one sent within
-//! 50 µs of the last turn, which goes with the next turn, wait or background drive (within
-//! about 0.2 ms). [`Runtime::with_workers`] puts the I/O on worker threads instead.
+//! without waiting; a call that must wait runs the sockets' connections on the caller's own
+//! thread, inside the future it waits on, so that a request and its reply never change
+//! threads (a thread wake-up costs more than a loopback round trip) and a connection that
+//! reads the answer completes the wait in the same step. A REQ or REP `send` writes its
+//! message before it returns (or hands it to the thread that drives, if another does). While
+//! no caller waits, a background thread drives the
+//! connections (heartbeats, reading ahead, reconnects, lingering closes): within about 0.2 ms
+//! when a caller left something for them to do, and within about 10 ms otherwise. A message of
+//! the other kinds queued without waiting is written at once by a short turn on the caller's
+//! thread, except one sent within 50 µs of the last turn, which goes with the next turn, wait
+//! or background drive (within about 0.2 ms). [`Runtime::with_workers`] puts the I/O on worker
+//! threads instead.
 //!
 //! Called on a thread that runs a tokio runtime, a call that would wait fails with
 //! [`Error::InsideRuntime`] instead of blocking (or panicking) that runtime: async code should
