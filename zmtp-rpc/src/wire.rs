@@ -28,8 +28,10 @@ pub const FLAG_IDEMPOTENT: u8 = 0x01;
 /// The frames after the delimiter in a reply.
 const REPLY_FIELDS: usize = 4;
 
-/// How a call ended, as the reply's status byte says.
+/// How a call ended, as the reply's status byte says. A later version may define more
+/// (non-exhaustive: a match needs an arm for those).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Status {
     /// 0: the body is the handler's answer.
     Ok,
@@ -69,8 +71,10 @@ impl Status {
     }
 }
 
-/// A request as it travels, with the route back to the caller.
+/// A request as it travels, with the route back to the caller. Non-exhaustive, as a later
+/// version may carry more: other crates start from [`WireRequest::new`] and set the fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WireRequest {
     /// The routing frames before the empty delimiter (a ROUTER puts the caller's identity
     /// here; proxies in between add theirs). Empty on the DEALER side.
@@ -89,8 +93,10 @@ pub struct WireRequest {
     pub idempotent: bool,
 }
 
-/// A reply as it travels.
+/// A reply as it travels. Non-exhaustive, as [`WireRequest`]: other crates start from
+/// [`WireReply::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WireReply {
     /// The routing frames before the empty delimiter, copied from the request.
     pub envelope: Vec<Bytes>,
@@ -104,6 +110,7 @@ pub struct WireReply {
 
 /// Why a message was rejected: for counters and logs, never shown to the peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Malformed {
     /// No empty delimiter frame, or nothing after it.
     NoDelimiter,
@@ -121,6 +128,46 @@ pub enum Malformed {
     Status,
     /// The flags frame is not one byte, or sets a bit this version does not define.
     Flags,
+}
+
+impl WireRequest {
+    /// A request for `method` with `body`, correlated by `id`: no envelope (a DEALER's), no
+    /// deadline, not idempotent.
+    ///
+    /// ```
+    /// use zmtp_rpc::wire::{self, Status, WireReply, WireRequest};
+    /// use zmtp_rpc::Bytes;
+    ///
+    /// let mut request = WireRequest::new(*b"call-001", "quote", Bytes::from_static(b"EURUSD"));
+    /// request.idempotent = true;
+    /// let decoded = wire::decode_request(wire::encode_request(request.clone())).unwrap();
+    /// assert_eq!(decoded, request);
+    ///
+    /// let reply = WireReply::new(request.id, Status::Ok, Bytes::from_static(b"1.08"));
+    /// assert_eq!(wire::decode_reply(wire::encode_reply(reply.clone())).unwrap(), reply);
+    /// ```
+    pub fn new(id: [u8; 8], method: impl Into<String>, body: Bytes) -> WireRequest {
+        WireRequest {
+            envelope: Vec::new(),
+            id,
+            deadline_ms: 0,
+            method: method.into(),
+            body,
+            idempotent: false,
+        }
+    }
+}
+
+impl WireReply {
+    /// The reply to the request `id` with `status` and `body`, with no envelope.
+    pub fn new(id: [u8; 8], status: Status, body: Bytes) -> WireReply {
+        WireReply {
+            envelope: Vec::new(),
+            id,
+            status,
+            body,
+        }
+    }
 }
 
 /// Splits `message` at its first empty frame: the envelope before it and the fields after it,
