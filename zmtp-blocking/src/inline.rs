@@ -133,20 +133,27 @@ impl Inline {
     /// background thread a wake-up per `idle`, not per `quiet`.
     pub(crate) fn park_background(&self, quiet: Duration, idle: Duration) {
         let _ = self.background.set(std::thread::current());
-        if self.has_ready.load(Ordering::SeqCst) {
+        if self.undriven() {
             std::thread::park_timeout(quiet);
             return;
         }
         self.background_told.store(false, Ordering::SeqCst);
         self.background_idle.store(true, Ordering::SeqCst);
-        // Looked at again after the flag is up: a task made ready in between either sees the
-        // flag (and unparks us, which makes the park return at once) or is seen here.
-        let sleep = match self.has_ready.load(Ordering::SeqCst) {
+        // Looked at again after the flag is up: a task made ready (or left ready by a driver
+        // that stops) in between either sees the flag, and unparks us, which makes the park
+        // return at once, or is seen here.
+        let sleep = match self.undriven() {
             true => quiet,
             false => idle,
         };
         std::thread::park_timeout(sleep);
         self.background_idle.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether tasks are ready with nobody driving to run them. (A driver runs what is ready
+    /// before it stops, and what it leaves it announces.)
+    fn undriven(&self) -> bool {
+        self.has_ready.load(Ordering::SeqCst) && self.drivers.load(Ordering::SeqCst) == 0
     }
 
     /// A task is ready and nobody drives: the background thread, if parked for long, looks
