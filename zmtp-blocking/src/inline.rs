@@ -550,6 +550,20 @@ mod tests {
     }
 
     #[test]
+    fn tasks_ready_with_nobody_driving_keep_the_background_thread_to_its_quiet_period() {
+        let (_runtime, inline) = runtime();
+        let (input, _output) = relay(&inline);
+        inline.run_now(|| ());
+        input.send(1).unwrap(); // ready now, and nobody drives
+        let since = std::time::Instant::now();
+        inline.park_background(
+            std::time::Duration::from_millis(1),
+            std::time::Duration::from_secs(20),
+        );
+        assert!(since.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
     fn clear_drops_the_tasks() {
         let (_runtime, inline) = runtime();
         let held = Arc::new(());
