@@ -7,6 +7,7 @@ mod common;
 use std::thread;
 
 use common::{endpoint, LIMIT};
+use proptest::prelude::*;
 use zmtp_blocking::{Bytes, Options, PullSocket, PushSocket, RepSocket, ReqSocket, Runtime};
 
 /// A message of `size` bytes that names its place in the stream.
@@ -19,6 +20,13 @@ fn numbered(n: u32, size: usize) -> Bytes {
 /// Sends `count` messages of `size` bytes from a PUSH on one runtime to a PULL on another (as
 /// two processes would), and checks that each arrives once, in order, within [`LIMIT`].
 fn stream(count: u32, size: usize) {
+    stream_sizes(&vec![size; count as usize]);
+}
+
+/// As [`stream`], with a size per message (at least 4 bytes: each carries its number).
+fn stream_sizes(sizes: &[usize]) {
+    let count = u32::try_from(sizes.len()).unwrap();
+    let sent_sizes = sizes.to_vec();
     let mut pull = PullSocket::on(&Runtime::new().unwrap(), Options::default()).unwrap();
     pull.set_recv_timeout(Some(LIMIT));
     let bound = pull.bind(endpoint("tcp")).unwrap();
@@ -26,12 +34,12 @@ fn stream(count: u32, size: usize) {
         let mut push =
             PushSocket::on(&Runtime::new().unwrap(), Options::default().linger(None)).unwrap();
         push.connect(&bound).unwrap();
-        for n in 0..count {
+        for (n, size) in (0..count).zip(sent_sizes) {
             push.send(numbered(n, size)).unwrap();
         }
         push.into_inner().close().unwrap()
     });
-    for n in 0..count {
+    for (n, &size) in (0..count).zip(sizes) {
         let message = pull
             .recv()
             .unwrap_or_else(|e| panic!("message {n} of {count}: {e}"));
@@ -54,6 +62,22 @@ fn large_messages_never_stall_the_stream() {
 #[test]
 fn small_messages_arrive_in_order() {
     stream(50_000, 8);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Every message accepted by `send` arrives once, in order, whatever the mix of sizes
+    /// (small ones batched, large ones filling the socket buffers mid-call).
+    #[test]
+    fn every_accepted_message_arrives_once_in_order(
+        sizes in proptest::collection::vec(
+            prop_oneof![4usize..64, 64usize..4096, 60_000usize..200_000],
+            1..400,
+        )
+    ) {
+        stream_sizes(&sizes);
+    }
 }
 
 /// REQ and REP on runtimes of their own, a long run of round trips: each send leaves its
