@@ -215,11 +215,7 @@ impl Drop for Driven {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         self.shared.release.notify_waiters();
-        let thread = self
-            .thread
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
+        let thread = crate::lock(&self.thread).take();
         if let Some(thread) = thread {
             thread.thread().unpark();
             let _ = thread.join();

@@ -16,11 +16,13 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use zmtp_tokio::{Executor, Task};
+
+use crate::lock;
 
 /// Tasks polled per pass before the waiting future is polled again.
 const TASKS_PER_PASS: usize = 64;
@@ -96,12 +98,6 @@ impl Wake for TaskWaker {
             inline.make_ready(self.id);
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Inline {
@@ -524,29 +520,34 @@ mod tests {
         rx
     }
 
-    #[test]
-    fn a_task_ready_with_nobody_driving_calls_the_background_thread() {
-        let (_runtime, inline) = runtime();
-        let (input, _output) = relay(&inline);
+    /// With a relay task waiting for its input and the background thread parked for long,
+    /// `make_ready` gives the relay its input: the background thread must be told.
+    fn background_is_told_when(
+        inline: &Arc<Inline>,
+        make_ready: impl FnOnce(oneshot::Sender<u32>),
+    ) {
+        let (input, _output) = relay(inline);
         inline.run_now(|| ());
-        let returned = park_in_background(&inline);
-        input.send(1).unwrap();
+        let returned = park_in_background(inline);
+        make_ready(input);
         returned
             .recv_timeout(std::time::Duration::from_secs(10))
             .expect("the background thread was not told");
     }
 
     #[test]
+    fn a_task_ready_with_nobody_driving_calls_the_background_thread() {
+        let (_runtime, inline) = runtime();
+        background_is_told_when(&inline, |input| input.send(1).unwrap());
+    }
+
+    #[test]
     fn a_task_left_ready_by_a_wait_that_returned_calls_the_background_thread() {
         let (runtime, inline) = runtime();
-        let (input, _output) = relay(&inline);
-        inline.run_now(|| ());
-        let returned = park_in_background(&inline);
         // Woken by the waiting future's own last poll, which then returns at once.
-        wait(&runtime, &inline, async move { input.send(1).unwrap() });
-        returned
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("the background thread was not told");
+        background_is_told_when(&inline, |input| {
+            wait(&runtime, &inline, async move { input.send(1).unwrap() })
+        });
     }
 
     #[test]

@@ -71,3 +71,11 @@ pub use typed::{
     RouterSocket, SubSocket, XPubSocket, XSubSocket,
 };
 pub use zmtp_tokio::{Bytes, CloseReport, Endpoint, Message, Monitor, Options, SocketType};
+
+/// `mutex`'s lock, even if a thread panicked holding it: what this crate keeps behind locks
+/// (task lists, the global runtime, a thread handle) stays valid whatever happened.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -74,9 +74,7 @@ impl Runtime {
         // A lock rather than racing builders: a losing builder would drop its runtime, which
         // tokio refuses on a runtime thread.
         static GLOBAL: Mutex<Option<Runtime>> = Mutex::new(None);
-        let mut global = GLOBAL
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut global = crate::lock(&GLOBAL);
         if let Some(runtime) = &*global {
             return Ok(runtime.clone());
         }

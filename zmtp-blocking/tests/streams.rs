@@ -80,24 +80,23 @@ proptest! {
     }
 }
 
-/// REQ and REP on runtimes of their own, a long run of round trips: each send leaves its
-/// connection to the wait that follows.
-#[test]
-fn request_reply_round_trips_keep_going() {
-    let mut rep = RepSocket::on(&Runtime::new().unwrap(), Options::default()).unwrap();
+/// `count` round trips between a REP on `rep_runtime` and a REQ on `req_runtime`, the REQ on
+/// a thread of its own: each request and each reply arrives, in order, within [`LIMIT`].
+fn round_trips(rep_runtime: &Runtime, req_runtime: Runtime, count: u32) {
+    let mut rep = RepSocket::on(rep_runtime, Options::default()).unwrap();
     rep.set_recv_timeout(Some(LIMIT));
     let bound = rep.bind(endpoint("tcp")).unwrap();
     let client = thread::spawn(move || {
-        let mut req = ReqSocket::on(&Runtime::new().unwrap(), Options::default()).unwrap();
+        let mut req = ReqSocket::on(&req_runtime, Options::default()).unwrap();
         req.set_recv_timeout(Some(LIMIT));
         req.connect(&bound).unwrap();
-        for n in 0..5_000u32 {
+        for n in 0..count {
             req.send(numbered(n, 16)).unwrap();
             let reply = req.recv().unwrap_or_else(|e| panic!("reply {n}: {e}"));
             assert_eq!(reply.frames()[0], numbered(n + 1, 16));
         }
     });
-    for n in 0..5_000u32 {
+    for n in 0..count {
         let request = rep.recv().unwrap_or_else(|e| panic!("request {n}: {e}"));
         assert_eq!(request.frames()[0], numbered(n, 16));
         rep.send(numbered(n + 1, 16)).unwrap();
@@ -105,31 +104,17 @@ fn request_reply_round_trips_keep_going() {
     client.join().unwrap();
 }
 
+/// REQ and REP on runtimes of their own, a long run of round trips: each send writes its
+/// message before the wait that follows.
+#[test]
+fn request_reply_round_trips_keep_going() {
+    round_trips(&Runtime::new().unwrap(), Runtime::new().unwrap(), 5_000);
+}
+
 /// REQ and REP on one runtime, each on a thread of its own: both wait at once, one of them
 /// drives and the other waits its turn, and each send goes to whichever thread drives.
 #[test]
 fn round_trips_between_two_threads_of_one_runtime() {
     let runtime = Runtime::new().unwrap();
-    let mut rep = RepSocket::on(&runtime, Options::default()).unwrap();
-    rep.set_recv_timeout(Some(LIMIT));
-    let bound = rep.bind(endpoint("tcp")).unwrap();
-    let client = {
-        let runtime = runtime.clone();
-        thread::spawn(move || {
-            let mut req = ReqSocket::on(&runtime, Options::default()).unwrap();
-            req.set_recv_timeout(Some(LIMIT));
-            req.connect(&bound).unwrap();
-            for n in 0..2_000u32 {
-                req.send(numbered(n, 16)).unwrap();
-                let reply = req.recv().unwrap_or_else(|e| panic!("reply {n}: {e}"));
-                assert_eq!(reply.frames()[0], numbered(n + 1, 16));
-            }
-        })
-    };
-    for n in 0..2_000u32 {
-        let request = rep.recv().unwrap_or_else(|e| panic!("request {n}: {e}"));
-        assert_eq!(request.frames()[0], numbered(n, 16));
-        rep.send(numbered(n + 1, 16)).unwrap();
-    }
-    client.join().unwrap();
+    round_trips(&runtime, runtime.clone(), 2_000);
 }
